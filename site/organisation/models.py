@@ -1,0 +1,203 @@
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import resident_id
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    TOWNSHIP = "township", _("Township")
+    VILLAGE = "village", _("Village")
+
+
+# Length of the division code at each level: a code's prefix is its ancestors' code.
+CODE_LENGTHS = {
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWNSHIP: 9,
+    RegionLevel.VILLAGE: 12,
+}
+
+
+class Region(models.Model):
+    """An administrative division. The code is the key, so 'everything under 330102' is a prefix match
+    on the code column itself, with no join."""
+
+    code = models.CharField(_("division code"), max_length=12, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    is_synthetic = models.BooleanField(
+        _("synthetic"), default=False, help_text=_("Generated for demonstration or load tests; not a real division.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("organisation:region_detail", args=[self.code])
+
+    def ancestor_codes(self) -> list[str]:
+        return [self.code[:length] for length in CODE_LENGTHS.values() if length < len(self.code)]
+
+
+class InstitutionKind(models.TextChoices):
+    CHILDREN_WELFARE = "children_welfare", _("Children's welfare institution")
+    MINOR_PROTECTION = "minor_protection", _("Minor rescue and protection centre")
+    OTHER = "other", _("Other institution")
+
+
+class RunLevel(models.TextChoices):
+    """The level of government that runs an institution; it decides which administrators manage it."""
+
+    PROVINCE = "province", _("Province-run")
+    CITY = "city", _("City-run")
+    COUNTY = "county", _("County-run")
+
+
+class Institution(models.Model):
+    code = models.CharField(
+        _("institution code"), max_length=32, unique=True, help_text=_("For example the unified social credit code.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=20, choices=InstitutionKind.choices)
+    run_level = models.CharField(_("run by"), max_length=10, choices=RunLevel.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="institutions")
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("organisation:institution_detail", args=[self.pk])
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class ProfessionalCategory(models.TextChoices):
+    NONE = "none", _("None")
+    TEACHER = "teacher", _("Teacher")
+    DOCTOR = "doctor", _("Doctor")
+    NURSE = "nurse", _("Nurse")
+    SOCIAL_WORKER = "social_worker", _("Social worker")
+    COUNSELLOR = "counsellor", _("Psychological counsellor")
+    THERAPIST = "therapist", _("Rehabilitation therapist")
+
+
+class Person(models.Model):
+    """Someone on the roster. The resident ID number is never stored in clear: see resident_id.py."""
+
+    name = models.CharField(_("name"), max_length=50)
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
+    id_number_encrypted = models.TextField(_("resident ID number (encrypted)"), editable=False)
+    id_number_digest = models.CharField(max_length=64, unique=True, editable=False)
+    id_number_masked = models.CharField(_("resident ID number"), max_length=18, editable=False)
+    mobile = models.CharField(_("mobile number"), max_length=11, blank=True, db_index=True)
+    professional_category = models.CharField(
+        _("professional category"), max_length=20, choices=ProfessionalCategory.choices,
+        default=ProfessionalCategory.NONE,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("organisation:person_detail", args=[self.pk])
+
+    @property
+    def id_number(self) -> str:
+        return resident_id.decrypt(self.id_number_encrypted)
+
+    def set_id_number(self, number: str) -> None:
+        number = resident_id.normalise(number)
+        self.id_number_encrypted = resident_id.encrypt(number)
+        self.id_number_digest = resident_id.digest(number)
+        self.id_number_masked = resident_id.mask(number)
+
+
+class PostKind(models.TextChoices):
+    INSTITUTION_HEAD = "institution_head", _("Institution head")
+    CHILD_SUPERVISOR = "child_supervisor", _("Child supervisor")
+    CHILD_DIRECTOR = "child_director", _("Child director")
+    CARER = "carer", _("Carer of orphaned and disabled children")
+    INSTITUTION_STAFF = "institution_staff", _("Other institution staff")
+
+
+# Posts held in an institution; the others are held in a region of the level given here.
+INSTITUTION_POSTS = frozenset({PostKind.INSTITUTION_HEAD, PostKind.CARER, PostKind.INSTITUTION_STAFF})
+REGION_POST_LEVELS = {PostKind.CHILD_SUPERVISOR: RegionLevel.TOWNSHIP, PostKind.CHILD_DIRECTOR: RegionLevel.VILLAGE}
+
+
+class PostQuerySet(models.QuerySet):
+    def held_between(self, start, end):
+        """Posts held on at least one day from ``start`` to ``end`` inclusive."""
+        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=start), start_date__lte=end)
+
+    def current(self, on):
+        return self.held_between(on, on)
+
+
+class Post(models.Model):
+    """A person's post over a period. For a post in an institution, ``region`` is the institution's
+    region, so every scope filter is one prefix match on ``region``."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="posts")
+    kind = models.CharField(_("post"), max_length=20, choices=PostKind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="posts")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="posts",
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True, help_text=_("Empty while the post is held."))
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "pk"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        indexes = [models.Index(fields=["kind", "region"], name="post_kind_region")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="post_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=list(INSTITUTION_POSTS), institution__isnull=False)
+                | (~Q(kind__in=list(INSTITUTION_POSTS)) & Q(institution__isnull=True)),
+                name="post_institution_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} · {self.get_kind_display()}"
+
+    def is_held_on(self, day) -> bool:
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)

@@ -1,0 +1,8 @@
+"""The demo and local development: SQLite, background work done in process, console email and SMS."""
+from .base import *  # noqa: F401,F403
+from .base import PERSONAL_DATA_KEY, SECRET_KEY
+
+DEBUG = True
+SECRET_KEY = SECRET_KEY or "dev-only-secret-key-not-for-production"
+PERSONAL_DATA_KEY = PERSONAL_DATA_KEY or "dev-only-personal-data-key"
+ALLOWED_HOSTS = ["*"]
