@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include("academy.accounts.urls")),
     path("manage/", include("academy.organisation.urls")),
+    path("learn/", include("courses.urls")),
 ]
 
 if settings.DEBUG:

@@ -15,7 +15,7 @@ class HomePage(Page):
     body = StreamField(BaseStreamBlock(), verbose_name=_("body"), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("introduction"), FieldPanel("body")]
-    subpage_types = ["home.AnnouncementPage", "home.StandardPage"]
+    subpage_types = ["home.AnnouncementPage", "home.StandardPage", "courses.CourseIndexPage"]
     max_count = 1
 
     class Meta:

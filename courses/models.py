@@ -1,0 +1,512 @@
+"""Training content authored in Wagtail (catalogue, courses, lessons, exams, question banks, videos) and the
+records of learning (progress, exam attempts, training records, face-to-face sessions).
+
+Learning is counted per training year (the calendar year in China Standard Time): every year starts afresh,
+and earlier years stay as history for the coverage reports.
+"""
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from academy.organisation.models import PostKind
+
+from .blocks import LessonStreamBlock
+
+
+class CourseIndexPage(Page):
+    """The course catalogue."""
+
+    introduction = models.TextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("introduction")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["courses.CoursePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("course catalogue")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["courses"] = (
+            CoursePage.objects.live().public().child_of(self).select_related("cover_image").order_by("title")
+        )
+        return context
+
+
+class CoursePageForm(WagtailAdminPageForm):
+    audience = forms.MultipleChoiceField(
+        label=_("audience"), choices=PostKind.choices, widget=forms.CheckboxSelectMultiple, required=False,
+        help_text=_("The posts this course is meant for; it is offered to everyone holding one of them."),
+    )
+
+
+class CoursePage(Page):
+    summary = models.TextField(_("summary"), max_length=500)
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("cover image"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    introduction = RichTextField(_("introduction"), blank=True)
+    audience = models.JSONField(_("audience"), default=list, blank=True)
+    credit_hours = models.DecimalField(
+        _("credit hours"), max_digits=5, decimal_places=1, validators=[MinValueValidator(0)],
+        help_text=_("学时 credited when the course is completed."),
+    )
+    pass_mark = models.PositiveSmallIntegerField(
+        _("pass mark"), default=60, validators=[MaxValueValidator(100)],
+        help_text=_("The exam score, out of 100, needed to complete the course."),
+    )
+    lessons_in_order = models.BooleanField(
+        _("lessons in order"), default=False, help_text=_("A lesson opens only when the one before it is complete.")
+    )
+
+    base_form_class = CoursePageForm
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("introduction"),
+        MultiFieldPanel(
+            [FieldPanel("audience"), FieldPanel("credit_hours"), FieldPanel("pass_mark"), FieldPanel("lessons_in_order")],
+            heading=_("Training rules"),
+        ),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("summary")]
+    parent_page_types = ["courses.CourseIndexPage"]
+    subpage_types = ["courses.LessonPage", "courses.ExamPage"]
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def get_audience_display(self) -> list[str]:
+        return [PostKind(kind).label for kind in self.audience if kind in PostKind.values]
+
+    def lessons(self):
+        return LessonPage.objects.live().child_of(self).order_by("path")
+
+    def exam(self):
+        return ExamPage.objects.live().child_of(self).first()
+
+
+class LessonPage(Page):
+    """A lesson. It completes on the server: a text lesson after ``min_study_minutes`` of measured study,
+    a lesson with videos when at least 90% of every video has really been watched."""
+
+    body = StreamField(LessonStreamBlock(), verbose_name=_("body"))
+    min_study_minutes = models.PositiveSmallIntegerField(
+        _("minimum study time (minutes)"), default=3,
+        help_text=_("For lessons without video: time on the page, measured by the server, before it completes."),
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("min_study_minutes"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("body")]
+    parent_page_types = ["courses.CoursePage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+
+    def video_blocks(self):
+        return [block for block in self.body if block.block_type == "video"]
+
+
+class ExamDrawRule(Orderable):
+    exam = ParentalKey("courses.ExamPage", related_name="draw_rules", on_delete=models.CASCADE)
+    category = models.ForeignKey(
+        "courses.QuestionCategory", verbose_name=_("question category"), on_delete=models.PROTECT, related_name="+"
+    )
+    count = models.PositiveSmallIntegerField(_("questions drawn"), default=5, validators=[MinValueValidator(1)])
+
+    panels = [FieldPanel("category"), FieldPanel("count")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("question draw rule")
+
+
+class ExamPage(Page):
+    """An exam drawn at random from question banks; scored on the server only."""
+
+    introduction = RichTextField(_("introduction"), blank=True)
+    time_limit_minutes = models.PositiveSmallIntegerField(
+        _("time limit (minutes)"), default=30, validators=[MinValueValidator(1)]
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        _("attempts allowed"), default=3, validators=[MinValueValidator(1)], help_text=_("Per training year.")
+    )
+    pass_mark = models.PositiveSmallIntegerField(
+        _("pass mark"), null=True, blank=True, validators=[MaxValueValidator(100)],
+        help_text=_("Out of 100. Empty: the course's pass mark."),
+    )
+    shuffle_options = models.BooleanField(_("shuffle options"), default=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("introduction"),
+        MultiFieldPanel(
+            [FieldPanel("time_limit_minutes"), FieldPanel("max_attempts"), FieldPanel("pass_mark"),
+             FieldPanel("shuffle_options")],
+            heading=_("Rules"),
+        ),
+        InlinePanel("draw_rules", label=_("Questions drawn per category"), min_num=1),
+    ]
+    parent_page_types = ["courses.CoursePage"]
+    subpage_types = []
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("exam")
+        verbose_name_plural = _("exams")
+
+    @property
+    def course(self) -> CoursePage:
+        return self.get_parent().specific
+
+    def effective_pass_mark(self) -> int:
+        return self.pass_mark if self.pass_mark is not None else self.course.pass_mark
+
+    def question_count(self) -> int:
+        return sum(rule.count for rule in self.draw_rules.all())
+
+
+class QuestionCategory(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("description")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("question category")
+        verbose_name_plural = _("question categories")
+
+    def __str__(self):
+        return self.name
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    TRUE_FALSE = "true_false", _("True or false")
+
+
+class QuestionForm(WagtailAdminModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        options = [
+            form.cleaned_data for form in self.formsets["options"].forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        correct = sum(1 for option in options if option.get("is_correct"))
+        kind = cleaned_data.get("kind")
+        if len(options) < 2:
+            raise forms.ValidationError(_("A question needs at least two options."))
+        if kind == QuestionKind.TRUE_FALSE and len(options) != 2:
+            raise forms.ValidationError(_("A true-or-false question has exactly two options."))
+        if kind in (QuestionKind.SINGLE, QuestionKind.TRUE_FALSE) and correct != 1:
+            raise forms.ValidationError(_("Mark exactly one option as correct."))
+        if kind == QuestionKind.MULTIPLE and correct < 1:
+            raise forms.ValidationError(_("Mark at least one option as correct."))
+        return cleaned_data
+
+
+class Question(index.Indexed, ClusterableModel):
+    category = models.ForeignKey(
+        QuestionCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="questions"
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
+    text = models.TextField(_("question"))
+    explanation = models.TextField(_("explanation"), blank=True, help_text=_("Shown after the answer is submitted."))
+
+    base_form_class = QuestionForm
+    panels = [
+        FieldPanel("category"), FieldPanel("kind"), FieldPanel("text"),
+        InlinePanel("options", label=_("Options"), min_num=2), FieldPanel("explanation"),
+    ]
+    search_fields = [index.SearchField("text"), index.FilterField("category_id")]
+
+    class Meta:
+        ordering = ["category_id", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+    def __str__(self):
+        return self.text[:60]
+
+    def correct_option_ids(self) -> set[int]:
+        return {option.pk for option in self.options.all() if option.is_correct}
+
+
+class QuestionOption(Orderable):
+    question = ParentalKey(Question, related_name="options", on_delete=models.CASCADE)
+    text = models.CharField(_("option"), max_length=500)
+    is_correct = models.BooleanField(_("correct"), default=False)
+
+    panels = [FieldPanel("text"), FieldPanel("is_correct")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("option")
+
+    def __str__(self):
+        return self.text
+
+
+class VideoForm(WagtailAdminModelForm):
+    def clean(self):
+        from .video import read_duration_seconds
+
+        cleaned_data = super().clean()
+        upload = cleaned_data.get("file")
+        if upload and "file" in self.changed_data:
+            duration = read_duration_seconds(upload)
+            if duration is None:
+                self.add_error("file", _("This file is not an MP4 video whose length can be read."))
+            else:
+                cleaned_data["duration_seconds"] = duration
+                self.instance.duration_seconds = duration
+        return cleaned_data
+
+
+class Video(index.Indexed, models.Model):
+    """A lesson video. Its duration is read from the file on upload: the server, not the browser, knows
+    how long it is, which the 90%-watched rule depends on."""
+
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("video file (MP4, H.264)"), upload_to="videos/")
+    poster = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("poster image"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    captions = models.FileField(_("captions (WebVTT)"), upload_to="videos/captions/", blank=True)
+    duration_seconds = models.FloatField(_("duration (seconds)"), default=0, editable=False)
+
+    base_form_class = VideoForm
+    panels = [FieldPanel("title"), FieldPanel("file"), FieldPanel("poster"), FieldPanel("captions")]
+    search_fields = [index.SearchField("title")]
+
+    class Meta:
+        verbose_name = _("video")
+        verbose_name_plural = _("videos")
+
+    def __str__(self):
+        return self.title
+
+
+# --- Records of learning -------------------------------------------------------------------------------
+
+
+class LessonProgress(models.Model):
+    """One person's progress through one lesson in one training year, advanced only by heartbeats the
+    server checks (see progress.py)."""
+
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(LessonPage, verbose_name=_("lesson"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("training year"))
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    last_heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    last_sequence = models.PositiveIntegerField(default=0)
+    study_seconds = models.PositiveIntegerField(_("measured study time (seconds)"), default=0)
+    # Per video block id: {"position": seconds at the last heartbeat, "furthest": furthest point watched}.
+    videos = models.JSONField(default=dict, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lesson progress")
+        verbose_name_plural = _("lesson progress")
+        constraints = [models.UniqueConstraint(fields=["person", "lesson", "year"], name="lesson_progress_once_a_year")]
+
+    def __str__(self):
+        return f"{self.person} · {self.lesson} · {self.year}"
+
+
+class ExamAttempt(models.Model):
+    """An attempt at an exam. ``questions`` fixes what was drawn and in which order, so that scoring uses
+    exactly what the trainee saw; the correct answers never leave the server before submission."""
+
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="exam_attempts"
+    )
+    exam = models.ForeignKey(ExamPage, verbose_name=_("exam"), on_delete=models.CASCADE, related_name="attempts")
+    year = models.PositiveSmallIntegerField(_("training year"))
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started"))
+    deadline_at = models.DateTimeField(_("deadline"))
+    # [{"question": id, "options": [option ids in the order shown]}]
+    questions = models.JSONField(default=list)
+    # {"question id": [chosen option ids]}
+    answers = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    passed = models.BooleanField(_("passed"), default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("exam attempt")
+        verbose_name_plural = _("exam attempts")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "exam", "year", "number"], name="exam_attempt_number_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.person} · {self.exam} · {self.number}"
+
+
+class TrainingSource(models.TextChoices):
+    ONLINE = "online", _("Online course")
+    FACE_TO_FACE = "face_to_face", _("Face-to-face session")
+
+
+class TrainingRecord(models.Model):
+    """The one record of training done: an online course completed, or attendance at a face-to-face
+    session. Coverage and transcripts read only this. Partial attendance credits hours without counting as
+    a completion."""
+
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="training_records"
+    )
+    year = models.PositiveSmallIntegerField(_("training year"))
+    source = models.CharField(_("source"), max_length=16, choices=TrainingSource.choices)
+    course = models.ForeignKey(
+        CoursePage, verbose_name=_("course"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    session = models.ForeignKey(
+        "courses.TrainingSession", verbose_name=_("face-to-face session"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="records",
+    )
+    title = models.CharField(_("title"), max_length=255)
+    completed_on = models.DateField(_("date"))
+    credit_hours = models.DecimalField(_("credit hours"), max_digits=5, decimal_places=1)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    counts_as_completion = models.BooleanField(_("counts as completion"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_on", "pk"]
+        verbose_name = _("training record")
+        verbose_name_plural = _("training records")
+        indexes = [models.Index(fields=["person", "year"], name="training_record_person_year")]
+        constraints = [
+            # One completion of a course a year, and one record a session: issuing twice changes nothing.
+            models.UniqueConstraint(
+                fields=["person", "course", "year"], condition=Q(source="online"), name="online_record_once_a_year"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "session"], condition=Q(session__isnull=False), name="session_record_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} · {self.title}"
+
+
+# --- Face-to-face sessions (培训班) ---------------------------------------------------------------------
+
+
+class TrainingSession(models.Model):
+    """A face-to-face session organised by a province, city or county administrator in their scope."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser_region = models.ForeignKey(
+        "organisation.Region", verbose_name=_("organiser"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("topic"), max_length=200)
+    course = models.ForeignKey(
+        CoursePage, verbose_name=_("course"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Attending counts as completing this course."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    venue = models.CharField(_("venue"), max_length=200)
+    capacity = models.PositiveIntegerField(_("capacity"), validators=[MinValueValidator(1)])
+    credit_hours = models.DecimalField(
+        _("credit hours"), max_digits=5, decimal_places=1, validators=[MinValueValidator(0)]
+    )
+    check_in_code = models.CharField(_("check-in code"), max_length=6, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("face-to-face session")
+        verbose_name_plural = _("face-to-face sessions")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start")
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Attendance(models.TextChoices):
+    UNMARKED = "unmarked", _("Not marked")
+    PRESENT = "present", _("Present")
+    PARTIAL = "partial", _("Partly present")
+    ABSENT = "absent", _("Absent")
+
+
+class SessionEnrolment(models.Model):
+    session = models.ForeignKey(
+        TrainingSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="session_enrolments"
+    )
+    attendance = models.CharField(
+        _("attendance"), max_length=10, choices=Attendance.choices, default=Attendance.UNMARKED
+    )
+    partial_hours = models.DecimalField(
+        _("hours credited for partial attendance"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["person__name"]
+        verbose_name = _("session enrolment")
+        verbose_name_plural = _("session enrolments")
+        constraints = [models.UniqueConstraint(fields=["session", "person"], name="session_enrolment_once")]
+
+    def __str__(self):
+        return f"{self.session} · {self.person}"
+
+
+class Enrolment(models.Model):
+    """A course assigned to a person, with an optional deadline. Courses for a person's posts are also
+    offered without enrolment; annual training plans (issue 4) assign through this model too."""
+
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    course = models.ForeignKey(CoursePage, verbose_name=_("course"), on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField(_("deadline"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [models.UniqueConstraint(fields=["person", "course"], name="enrolment_once")]
+
+    def __str__(self):
+        return f"{self.person} · {self.course}"

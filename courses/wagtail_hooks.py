@@ -1,0 +1,38 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Question, QuestionCategory, Video
+
+
+class QuestionViewSet(SnippetViewSet):
+    model = Question
+    icon = "help"
+    menu_label = _("Questions")
+    list_display = ["text", "category", "kind"]
+    list_filter = ["category", "kind"]
+    search_fields = ["text"]
+
+
+class QuestionCategoryViewSet(SnippetViewSet):
+    model = QuestionCategory
+    icon = "folder-open-inverse"
+    menu_label = _("Question categories")
+    list_display = ["name", "description"]
+
+
+class VideoViewSet(SnippetViewSet):
+    model = Video
+    icon = "media"
+    menu_label = _("Videos")
+    list_display = ["title", "duration_seconds"]
+    search_fields = ["title"]
+
+
+class TrainingContentGroup(SnippetViewSetGroup):
+    menu_label = _("Training content")
+    menu_icon = "folder-inverse"
+    items = (QuestionViewSet, QuestionCategoryViewSet, VideoViewSet)
+
+
+register_snippet(TrainingContentGroup)
