@@ -1,0 +1,100 @@
+"""A small course tree shared by the courses tests: a home page, the catalogue, one course for child
+directors with two lessons (text, video) and an exam on a bank of questions."""
+import datetime
+import subprocess
+
+import pytest
+from django.core.files.base import ContentFile
+from wagtail.models import Page, Site
+
+from academy.home.models import HomePage
+from academy.organisation.models import PostKind, Region
+from courses.models import (
+    CourseIndexPage, CoursePage, ExamDrawRule, ExamPage, LessonPage, Question, QuestionCategory, QuestionOption,
+    Video,
+)
+from tests.factories import PersonFactory, PostFactory, UserFactory
+
+
+@pytest.fixture
+def home_page(db):
+    root = Page.get_first_root_node()
+    home = root.add_child(instance=HomePage(title="首页", slug="home-test"))
+    site = Site.objects.filter(is_default_site=True).first()
+    if site:
+        site.root_page = home
+        site.save()
+    else:
+        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+    return home
+
+
+@pytest.fixture
+def catalogue(home_page):
+    return home_page.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
+
+
+@pytest.fixture
+def question_bank(db):
+    category = QuestionCategory.objects.create(name="未成年人保护法")
+    questions = []
+    for number in range(6):
+        question = Question(category=category, kind="single", text=f"第{number + 1}题：强制报告的时限？")
+        question.options = [
+            QuestionOption(text="立即报告", is_correct=True),
+            QuestionOption(text="一个月内", is_correct=False),
+            QuestionOption(text="不必报告", is_correct=False),
+        ]
+        question.save()
+        questions.append(question)
+    return category, questions
+
+
+def make_video(duration_seconds: int = 4) -> ContentFile:
+    """A real, tiny MP4 made by ffmpeg when present; tests needing one are skipped without ffmpeg."""
+    result = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color=c=orange:s=64x36:d={duration_seconds}",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", "pipe:1"],
+        capture_output=True, check=True,
+    )
+    return ContentFile(result.stdout, name="lesson.mp4")
+
+
+@pytest.fixture
+def course(catalogue, question_bank):
+    category, _questions = question_bank
+    course = catalogue.add_child(
+        instance=CoursePage(
+            title="儿童主任履职基础", slug="director-basics", summary="儿童主任的职责与工作方法",
+            audience=[PostKind.CHILD_DIRECTOR], credit_hours=4, pass_mark=60,
+        )
+    )
+    course.add_child(
+        instance=LessonPage(
+            title="第一课 职责", slug="duties", min_study_minutes=1,
+            body=[("paragraph", "<p>儿童主任负责村（社区）儿童工作。</p>")],
+        )
+    )
+    video = Video.objects.create(title="家访示范", file=ContentFile(b"placeholder", name="v.mp4"), duration_seconds=60)
+    course.add_child(
+        instance=LessonPage(
+            title="第二课 家访", slug="home-visits", min_study_minutes=1,
+            body=[("video", {"video": video, "caption": "家访示范"})],
+        )
+    )
+    exam = ExamPage(title="结业考试", slug="exam", time_limit_minutes=20, max_attempts=2)
+    exam.draw_rules = [ExamDrawRule(category=category, count=5)]
+    course.add_child(instance=exam)
+    return course
+
+
+@pytest.fixture
+def director(db):
+    """A village child director with a trainee account."""
+    village = Region.objects.get_or_create(
+        code="330106002001", defaults={"name": "测试村", "level": "village", "parent_id": "330106002", "is_synthetic": True}
+    )[0]
+    person = PersonFactory(name="李春燕")
+    PostFactory(person=person, kind=PostKind.CHILD_DIRECTOR, region=village, start_date=datetime.date(2023, 1, 1))
+    user = UserFactory(person=person, phone=person.mobile)
+    return user

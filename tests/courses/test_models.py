@@ -1,0 +1,31 @@
+import pytest
+
+from courses.completion import course_completion_check, course_status
+from courses.models import LessonProgress, TrainingRecord
+from courses.years import training_year
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_course_fixture_has_lessons_and_exam(course):
+    assert [lesson.title for lesson in course.lessons()] == ["第一课 职责", "第二课 家访"]
+    assert course.exam().effective_pass_mark() == 60
+    assert course.exam().question_count() == 5
+
+
+def test_course_completes_only_with_every_lesson_and_a_passed_exam(course, director):
+    person, year = director.person, training_year()
+    for lesson in course.lessons():
+        LessonProgress.objects.create(person=person, lesson=lesson, year=year, completed_at=timezone.now())
+    assert course_completion_check(person=person, course=course, year=year) is None
+    assert course_status(person=person, course=course, year=year).percent == 67
+    exam = course.exam()
+    exam.attempts.create(
+        person=person, year=year, number=1, started_at=timezone.now(), deadline_at=timezone.now(),
+        submitted_at=timezone.now(), score=80, passed=True,
+    )
+    record = course_completion_check(person=person, course=course, year=year)
+    assert record.credit_hours == 4 and record.score == 80
+    assert course_completion_check(person=person, course=course, year=year) == record
+    assert TrainingRecord.objects.filter(person=person).count() == 1
