@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -10,6 +11,10 @@ urlpatterns = [
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Mobile numbers and emails come from the roster: allauth's pages for changing them are closed, and
+    # a person whose number changed asks their administrator.
+    path("accounts/phone/change/", RedirectView.as_view(pattern_name="accounts:home")),
+    path("accounts/email/", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("academy.accounts.urls")),
     path("manage/", include("academy.organisation.urls")),

@@ -1,13 +1,37 @@
 """django-allauth, fitted to a roster-driven platform: nobody signs up; accounts are created from the
 roster and claimed by a one-time code sent to the mobile number (or email) on file."""
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.account.fields import PhoneField
+from django.conf import settings
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext
 
 from . import phone as mobile
 from .models import User
 from .sms import send_sms
+
+# How long after signing in with a one-time code someone may choose a new password without typing the
+# old one: the code proved they hold the mobile number or mailbox, which is what a reset link proves.
+NEW_PASSWORD_WINDOW_SECONDS = 15 * 60
+
+
+def signed_in_by_code_recently(request) -> bool:
+    """Whether the last way this session proved who it is was a one-time code, within the window."""
+    records = get_authentication_records(request, request.user)
+    latest = records[-1] if records else None
+    return bool(
+        latest and latest.get("method") == "code" and time.time() - latest.get("at", 0) < NEW_PASSWORD_WINDOW_SECONDS
+    )
+
+
+def six_digit_code() -> str:
+    """Codes as people here know them from every other service: six digits, typed on the phone's number
+    pad. Guessing is bounded by allauth's limit of three tries per code."""
+    return get_random_string(6, allowed_chars="0123456789")
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,11 +46,23 @@ class AccountAdapter(DefaultAccountAdapter):
     def clean_phone(self, phone: str) -> str:
         return mobile.normalise(phone)
 
+    def generate_login_code(self) -> str:
+        return six_digit_code()
+
+    def generate_phone_verification_code(self, *, user, phone: str) -> str:
+        return six_digit_code()
+
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
         send_sms(
             phone,
-            gettext("Your sign-in code is %(code)s. It is valid for 10 minutes; do not share it.") % {"code": code},
+            gettext("Your sign-in code is %(code)s. It is valid for %(minutes)s minutes; do not share it.")
+            % {"code": code, "minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60},
         )
+
+    def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
+        # A number that is not on the roster gets nothing: no text to a stranger, and the page the
+        # visitor sees is the same as for a known number, so it reveals nothing either.
+        return None
 
     def set_phone(self, user, phone: str, verified: bool) -> None:
         user.phone = mobile.normalise(phone)
@@ -43,8 +79,22 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_user_by_phone(self, phone: str):
         return User.objects.filter(phone=mobile.normalise(phone), is_active=True).first()
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth counts failed logins per email or username only; a phone login would fall into one
+        # key shared by every mobile number, so that five failures anywhere locked out everyone.
+        phone = credentials.get("phone")
+        if phone:
+            return super()._get_login_attempts_cache_key(request, username="phone:" + mobile.normalise(phone))
+        return super()._get_login_attempts_cache_key(request, **credentials)
+
     def get_login_redirect_url(self, request):
-        # Someone claiming a roster account signs in by code first, then chooses a password.
+        # Someone claiming a roster account signs in by code first, then chooses a password; someone who
+        # has a password and still signed in by code has most likely forgotten it, and is offered a new one.
         if not request.user.has_usable_password():
             return reverse("account_set_password")
+        if signed_in_by_code_recently(request):
+            return reverse("accounts:new_password")
         return super().get_login_redirect_url(request)
+
+    def get_password_change_redirect_url(self, request):
+        return reverse("accounts:home")

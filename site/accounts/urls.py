@@ -6,4 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("password/new/", views.new_password, name="new_password"),
 ]

@@ -1,10 +1,58 @@
+from allauth.account.forms import SetPasswordForm
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from academy.organisation.permissions import is_administrator
+from academy.organisation.selectors import POST_PLACE_RELATED, region_path_label
+
+from .adapters import signed_in_by_code_recently
+from .models import Role
 
 
 @login_required
 def home(request):
-    """The signed-in person's own page: their posts and their account."""
-    person = request.user.person
-    posts = person.posts.select_related("region", "institution") if person else []
-    return render(request, "accounts/home.html", {"person": person, "posts": posts})
+    """The signed-in user's own page: who they are on the roster, their posts, their account and roles."""
+    user = request.user
+    person = user.person
+    posts = person.posts.select_related(*POST_PLACE_RELATED) if person else []
+    admin_region = user.admin_region if user.admin_region_id else None
+    today = timezone.localdate()
+    return render(request, "accounts/home.html", {
+        "person": person,
+        "posts": [
+            {"post": post, "place": region_path_label(post.region), "is_current": post.is_held_on(today)}
+            for post in posts
+        ],
+        "roles": [role.label for role in Role if role in user.roles],
+        "is_administrator": is_administrator(user),
+        "admin_region": admin_region,
+        "admin_region_path": region_path_label(admin_region) if admin_region else "",
+    })
+
+
+@login_required
+@sensitive_post_parameters("password1", "password2")
+def new_password(request):
+    """Choose a new password without the old one, just after signing in with a one-time code: the way
+    back in for someone who forgot their password and has no email address for a reset link. The
+    adapter sends code sign-ins here; the page can be skipped."""
+    if not request.user.has_usable_password():
+        return redirect("account_set_password")
+    if not signed_in_by_code_recently(request):
+        messages.info(
+            request, _("To choose a new password without your current one, sign in with a one-time code first.")
+        )
+        return redirect("account_change_password")
+    form = SetPasswordForm(data=request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your new password is set."))
+        return redirect("accounts:home")
+    return render(request, "accounts/new_password.html", {"form": form})
+

@@ -127,11 +127,18 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_FORMS = {
+    "login": "academy.accounts.forms.LoginForm",
+    "request_login_code": "academy.accounts.forms.RequestLoginCodeForm",
+    "confirm_login_code": "academy.accounts.forms.ConfirmLoginCodeForm",
+}
+# Tight per account ("key": the mobile number or email), looser per address, because a whole township
+# office or a training room shares one public IP address and claims its accounts together.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
-    "login": "30/m/ip",
-    "request_login_code": "5/10m/ip,3/10m/key",
-    "reset_password": "5/10m/ip,3/10m/key",
+    "login_failed": "20/5m/ip,5/5m/key",
+    "login": "60/m/ip",
+    "request_login_code": "30/10m/ip,3/10m/key",
+    "reset_password": "20/10m/ip,3/10m/key",
     "change_password": "5/m/user",
 }
 
@@ -198,3 +205,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Courses: the rules by which heartbeats from a lesson page count as study (courses/progress.py).
+COURSES_HEARTBEAT_SECONDS = 10  # how often a visible lesson page reports
+COURSES_HEARTBEAT_SLACK_SECONDS = 5  # network delay tolerated before a gap counts as a pause
+COURSES_MAX_PLAYBACK_RATE = 1.5  # video watched faster than this does not count
+COURSES_VIDEO_TOLERANCE_SECONDS = 5  # heartbeats delayed on a slow network, the player's clock
+COURSES_VIDEO_SHARE_REQUIRED = 0.9  # share of every video that must really be watched

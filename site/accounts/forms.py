@@ -1,0 +1,64 @@
+"""allauth's sign-in forms with one box for "mobile number or email", the way people here sign in.
+They are named in settings.ACCOUNT_FORMS."""
+from allauth.account import forms as allauth_forms
+from allauth.account.adapter import get_adapter
+from allauth.account.fields import EmailField
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+LOGIN_LABEL = _("Mobile number or email")
+
+
+def _login_widget() -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class LoginForm(allauth_forms.LoginForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = LOGIN_LABEL
+        self.fields["login"].widget = _login_widget()
+        # The sign-in page shows the way in by code prominently, under the form.
+        self.fields["password"].help_text = ""
+
+
+class RequestLoginCodeForm(allauth_forms.RequestLoginCodeForm):
+    """allauth's form has a box for the mobile number and another for the email; this one has a single
+    box and fills in whichever of the two the visitor typed, so allauth's checks (rate limit, look-up
+    without revealing whether the account exists) run unchanged."""
+
+    login = forms.CharField(label=LOGIN_LABEL, widget=_login_widget())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("email", None)
+        self.fields.pop("phone", None)
+        self._user = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        login = (cleaned_data.get("login") or "").strip()
+        if not login:
+            return cleaned_data
+        try:
+            if "@" in login:
+                cleaned_data["email"] = EmailField().clean(login)
+                self.clean_email()
+            else:
+                cleaned_data["phone"] = get_adapter().phone_form_field(required=True).clean(login)
+                self.clean_phone()
+        except ValidationError as error:
+            self.add_error("login", error)
+        return cleaned_data
+
+
+class ConfirmLoginCodeForm(allauth_forms.ConfirmLoginCodeForm):
+    """Phones show the number pad and offer the code from the text message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("Sign-in code")
+        self.fields["code"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "placeholder": ""}
+        )

@@ -1,0 +1,123 @@
+import pytest
+from django.contrib.auth import get_user
+from django.urls import reverse
+
+from academy.accounts.models import User
+
+LOGIN = reverse("account_login")
+
+
+def sign_in(client, login, password):
+    return client.post(LOGIN, {"login": login, "password": password})
+
+
+def test_sign_in_page_asks_for_mobile_or_email_and_offers_a_code(client, db):
+    page = client.get(LOGIN).content.decode()
+    assert "Mobile number or email" in page
+    assert "First time here or forgot your password? Sign in with a one-time code" in page
+    assert reverse("account_request_login_code") in page
+
+
+@pytest.mark.parametrize("login", ["13912345678", "+86 139 1234 5678"])
+def test_sign_in_with_mobile_number_and_password(client, claimed_trainee, login):
+    response = sign_in(client, login, "a-long-secret-phrase")
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:home")
+    assert get_user(client).pk == claimed_trainee.pk
+
+
+def test_sign_in_with_email_and_password(client, claimed_trainee):
+    response = sign_in(client, "WangFang@example.org", "a-long-secret-phrase")
+    assert response.status_code == 302
+    assert get_user(client).pk == claimed_trainee.pk
+
+
+def test_wrong_password_is_refused_with_a_message(client, claimed_trainee):
+    response = sign_in(client, "13912345678", "not-the-password")
+    assert response.status_code == 200
+    assert "The phone number and/or password you specified are not correct." in response.content.decode()
+    assert not get_user(client).is_authenticated
+
+
+def test_unclaimed_account_cannot_sign_in_with_a_password(client, unclaimed_trainee):
+    response = sign_in(client, "13700001111", "")
+    assert response.status_code == 200
+    assert not get_user(client).is_authenticated
+
+
+def test_repeated_failed_sign_ins_are_refused_even_with_the_right_password(client, claimed_trainee):
+    for _ in range(5):
+        sign_in(client, "13912345678", "guess")
+    response = sign_in(client, "13912345678", "a-long-secret-phrase")
+    assert response.status_code == 200
+    assert "Too many failed login attempts. Try again later." in response.content.decode()
+    assert not get_user(client).is_authenticated
+
+
+def test_failures_on_one_mobile_number_do_not_lock_out_another(client, claimed_trainee, unclaimed_trainee):
+    unclaimed_trainee.set_password("another-long-phrase")
+    unclaimed_trainee.save()
+    for _ in range(5):
+        sign_in(client, "13912345678", "guess")
+    response = sign_in(client, "13700001111", "another-long-phrase")
+    assert response.status_code == 302
+    assert get_user(client).pk == unclaimed_trainee.pk
+
+
+def test_signup_is_closed(client, db):
+    users_before = User.objects.count()
+    page = client.get(reverse("account_signup"))
+    assert "Registration is closed" in page.content.decode()
+    client.post(reverse("account_signup"), {"phone": "13600000000", "password1": "x-long-password-1"})
+    assert User.objects.count() == users_before
+
+
+def test_sign_out(client, claimed_trainee):
+    client.force_login(claimed_trainee)
+    assert "Sign out now?" in client.get(reverse("account_logout")).content.decode()
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert not get_user(client).is_authenticated
+
+
+def test_change_password(client, claimed_trainee):
+    client.force_login(claimed_trainee)
+    response = client.post(reverse("account_change_password"), {
+        "oldpassword": "a-long-secret-phrase",
+        "password1": "a-newer-secret-phrase",
+        "password2": "a-newer-secret-phrase",
+    })
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:home")
+    client.logout()
+    assert sign_in(client, "13912345678", "a-newer-secret-phrase").status_code == 302
+
+
+def test_reset_password_by_email(client, claimed_trainee, mailoutbox):
+    response = client.post(reverse("account_reset_password"), {"email": "wangfang@example.org"})
+    assert response.url == reverse("account_reset_password_done")
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/password/reset/key/" in line).strip()
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    response = client.post(form_page.redirect_chain[-1][0], {
+        "password1": "a-reset-secret-phrase", "password2": "a-reset-secret-phrase",
+    })
+    assert response.status_code == 302
+    client.logout()
+    assert sign_in(client, "wangfang@example.org", "a-reset-secret-phrase").status_code == 302
+
+
+def test_too_many_attempts_page_is_in_the_site_look(client, db, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login": "1/m/ip"}
+    client.post(LOGIN, {"login": "13912345678", "password": "x"})
+    response = client.post(LOGIN, {"login": "13912345678", "password": "x"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+
+
+def test_sign_in_returns_to_the_page_asked_for(client, claimed_trainee):
+    page = client.get(LOGIN + "?next=/me/").content.decode()
+    assert 'name="next" value="/me/"' in page
+    response = client.post(LOGIN, {"login": "13912345678", "password": "a-long-secret-phrase", "next": "/me/"})
+    assert response.url == "/me/"
