@@ -117,7 +117,11 @@ LOGIN_REDIRECT_URL = "accounts:home"
 # number or email and a password; a first sign-in (claiming the account) is by a one-time code.
 ACCOUNT_ADAPTER = "academy.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
-ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1*"]
+# Nobody signs up; "phone" is listed (not required) because allauth needs it for phone sign-in, and a
+# required phone would bar the accounts that have only an email (administrators) from signing in.
+# allauth warns (account.W001) that no sign-in field is required at signup: with signup closed it can't matter.
+ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "password1*"]
+SILENCED_SYSTEM_CHECKS = ["account.W001"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = False
@@ -203,7 +207,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Both log every page or task at INFO, which drowns what matters in bulk loads.
+        "wagtail": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+    },
 }
 
 # Courses: the rules by which heartbeats from a lesson page count as study (courses/progress.py).

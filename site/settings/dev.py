@@ -6,3 +6,7 @@ DEBUG = True
 SECRET_KEY = SECRET_KEY or "dev-only-secret-key-not-for-production"
 PERSONAL_DATA_KEY = PERSONAL_DATA_KEY or "dev-only-personal-data-key"
 ALLOWED_HOSTS = ["*"]
+
+# Static files straight from the source folders, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
