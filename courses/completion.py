@@ -1,5 +1,6 @@
 """When a course is complete for a person in a training year: every live lesson complete and, if the
-course has an exam, an attempt passed. Completion writes one TrainingRecord (idempotent)."""
+course has an exam, an attempt passed; or attendance at a face-to-face session held for the course, which
+counts wherever a course completion would. Online completion writes one TrainingRecord (idempotent)."""
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -36,6 +37,22 @@ class CourseStatus:
         return 100 if self.is_complete or not steps else round(100 * done / steps)
 
 
+def completing_records(*, person, year: int):
+    """The records that complete a course in ``year``, online or face-to-face; the earliest first."""
+    return TrainingRecord.objects.filter(
+        person=person, year=year, course__isnull=False, counts_as_completion=True
+    ).order_by("completed_on", "pk")
+
+
+def completion_by_course(records) -> dict[int, TrainingRecord]:
+    """From records already read, the first completing each course: the rule of completing_records()."""
+    by_course = {}
+    for record in sorted(records, key=lambda record: (record.completed_on, record.pk)):
+        if record.course_id is not None and record.counts_as_completion:
+            by_course.setdefault(record.course_id, record)
+    return by_course
+
+
 def course_status(*, person, course: CoursePage, year: int) -> CourseStatus:
     lesson_ids = list(LessonPage.objects.live().child_of(course).values_list("pk", flat=True))
     completed = LessonProgress.objects.filter(
@@ -47,9 +64,7 @@ def course_status(*, person, course: CoursePage, year: int) -> CourseStatus:
         best = ExamAttempt.objects.filter(person=person, exam=exam, year=year, passed=True).aggregate(
             best=Max("score")
         )["best"]
-    record = TrainingRecord.objects.filter(
-        person=person, course=course, year=year, source=TrainingSource.ONLINE
-    ).first()
+    record = completing_records(person=person, year=year).filter(course=course).first()
     return CourseStatus(len(lesson_ids), completed, exam is not None, best, record)
 
 

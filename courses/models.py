@@ -4,6 +4,7 @@ records of learning (progress, exam attempts, training records, face-to-face ses
 Learning is counted per training year (the calendar year in China Standard Time): every year starts afresh,
 and earlier years stay as history for the coverage reports.
 """
+import datetime
 import uuid
 
 from django import forms
@@ -11,6 +12,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -23,6 +27,7 @@ from wagtail.search import index
 from academy.organisation.models import PostKind
 
 from .blocks import LessonStreamBlock
+from .years import training_year
 
 
 class CourseIndexPage(Page):
@@ -39,10 +44,21 @@ class CourseIndexPage(Page):
         verbose_name = _("course catalogue")
 
     def get_context(self, request, *args, **kwargs):
+        from .selectors import current_post_kinds  # selectors.py imports this module
+
         context = super().get_context(request, *args, **kwargs)
-        context["courses"] = (
+        context["courses"] = list(
             CoursePage.objects.live().public().child_of(self).select_related("cover_image").order_by("title")
         )
+        # Courses meant for the posts the signed-in trainee holds today are marked in the catalogue.
+        user = request.user
+        post_kinds = (
+            current_post_kinds(person=user.person_id, on=timezone.localdate())
+            if user.is_authenticated and user.person_id else set()
+        )
+        context["courses_for_me"] = {
+            course.pk for course in context["courses"] if post_kinds.intersection(course.audience or [])
+        }
         return context
 
 
@@ -100,6 +116,31 @@ class CoursePage(Page):
     def exam(self):
         return ExamPage.objects.live().child_of(self).first()
 
+    def get_context(self, request, *args, **kwargs):
+        """The lessons with the trainee's status in each, the exam, overall progress and, once complete, the
+        completion record. Visitors and users who are not trainees see the course without statuses."""
+        from .completion import course_status
+        from .exams import exam_overview
+        from .progress import course_outline
+
+        context = super().get_context(request, *args, **kwargs)
+        user = request.user
+        person = user.person if user.is_authenticated and user.person_id else None
+        year = training_year()
+        outline = course_outline(person=person, course=self, year=year)
+        context.update(person=person, year=year, outline=outline, status=None, exam_overview=None)
+        if person is not None:
+            context["status"] = course_status(person=person, course=self, year=year)
+            if outline.exam is not None:
+                context["exam_overview"] = exam_overview(person=person, exam=outline.exam.specific)
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        # The page shows the signed-in trainee's own progress: never keep it in a shared cache.
+        response = super().serve(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
+
 
 class LessonPage(Page):
     """A lesson. It completes on the server: a text lesson after ``min_study_minutes`` of measured study,
@@ -122,6 +163,72 @@ class LessonPage(Page):
 
     def video_blocks(self):
         return [block for block in self.body if block.block_type == "video"]
+
+    def get_context(self, request, *args, outline=None, progress=None, **kwargs):
+        """``outline`` and ``progress`` come from serve(); without them (an editor's preview) the lesson is
+        shown without progress and sends no heartbeats."""
+        from django.middleware.csrf import get_token
+
+        from .progress import lesson_progress_summary, lesson_requirements
+
+        context = super().get_context(request, *args, **kwargs)
+        parent = self.get_parent() if self.path else None
+        context.update(
+            course=parent.specific if parent else None, outline=outline, progress=progress, entry=None,
+            next_page=None, summary=None,
+        )
+        # Knowledge checks with more than one right answer take check boxes, the others radio buttons.
+        context["multiple_answer_checks"] = {
+            block.id for block in self.body
+            if block.block_type == "knowledge_check"
+            and sum(1 for option in block.value["options"] if option["is_correct"]) > 1
+        }
+        if outline is not None and progress is not None:
+            summary = lesson_progress_summary(progress, lesson_requirements(self))
+            context.update(entry=outline.entry(self.pk), next_page=outline.next_after(self.pk), summary=summary)
+            context["lesson_config"] = {
+                "heartbeatUrl": reverse("courses:lesson_heartbeat", args=[self.pk]),
+                "interval": settings.COURSES_HEARTBEAT_SECONDS,
+                "sequence": progress.last_sequence,
+                "positions": summary["positions"],
+                "watched": summary["videos"],
+                "complete": summary["complete"],
+                "csrfToken": get_token(request),
+            }
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        """For signed-in trainees. Opening the lesson starts the trainee's progress in it for the training
+        year; heartbeats are accepted only for a lesson so opened, which is how a locked lesson stays shut."""
+        from django.contrib import messages
+        from django.contrib.auth.views import redirect_to_login
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from .progress import course_outline, lesson_progress_open
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        course = self.get_parent().specific
+        if not request.user.person_id:
+            messages.error(
+                request, _("Lessons are for trainees: your account is not linked to a person on the roster.")
+            )
+            return redirect(course.get_url(request))
+        person = request.user.person
+        outline = course_outline(person=person, course=course, year=training_year())
+        entry = outline.entry(self.pk)
+        if entry is None or entry.is_locked:
+            messages.warning(request, _("This course is taken in order: complete the lessons before this one first."))
+            return redirect(course.get_url(request))
+        progress = entry.progress or lesson_progress_open(person=person, lesson=self)
+        request.is_preview = False
+        response = TemplateResponse(
+            request, self.get_template(request, *args, **kwargs),
+            self.get_context(request, *args, outline=outline, progress=progress, **kwargs),
+        )
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
 
 
 class ExamDrawRule(Orderable):
@@ -179,6 +286,19 @@ class ExamPage(Page):
 
     def question_count(self) -> int:
         return sum(rule.count for rule in self.draw_rules.all())
+
+    def get_context(self, request, *args, **kwargs):
+        from .exams import exam_page_context  # exams.py imports this module
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(exam_page_context(exam=self, request=request))
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        # The page shows the signed-in trainee's own attempts: never keep it in a shared cache.
+        response = super().serve(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
 
 
 class QuestionCategory(models.Model):
@@ -450,8 +570,35 @@ class TrainingSession(models.Model):
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start")
         ]
 
+    # Trainees may check in from this long before the start until the end: people arrive early.
+    CHECK_IN_OPENS_BEFORE = datetime.timedelta(minutes=30)
+
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("courses:session_detail", args=[self.public_id])
+
+    @property
+    def date(self) -> datetime.date:
+        """The session's date (its first day) in China Standard Time: the date its training records carry."""
+        return timezone.localdate(self.starts_at)
+
+    @property
+    def year(self) -> int:
+        """The training year the session counts in."""
+        return training_year(self.starts_at)
+
+    @property
+    def check_in_opens_at(self) -> datetime.datetime:
+        return self.starts_at - self.CHECK_IN_OPENS_BEFORE
+
+    @property
+    def check_in_closes_at(self) -> datetime.datetime:
+        return self.ends_at
+
+    def is_check_in_open(self, moment: datetime.datetime) -> bool:
+        return self.check_in_opens_at <= moment <= self.check_in_closes_at
 
 
 class Attendance(models.TextChoices):

@@ -89,3 +89,99 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     password = factory.django.Password("correct-horse-battery")
+
+
+# The roles of issue 2, each as a signed-in user; tier administrators get a default region of 上城区,
+# 杭州市 and 浙江省 (regions must be loaded).
+ROLE_ADMIN_REGIONS = {"county_admin": "330102", "city_admin": "3301", "province_admin": "33"}
+
+
+def user_with_role(role: str, *, admin_region_code: str | None = None) -> User:
+    """A user holding ``role``: trainee, assessor, editor, county_admin, city_admin, province_admin or
+    system_admin."""
+    from django.contrib.auth.models import Permission
+
+    if role == "trainee":
+        post = PostFactory(kind=PostKind.CHILD_SUPERVISOR, region=Region.objects.get(code="330102001"))
+        return UserFactory(person=post.person)
+    if role == "assessor":
+        return UserFactory(is_assessor=True)
+    if role == "editor":
+        user = UserFactory()
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+        return user
+    if role in ROLE_ADMIN_REGIONS:
+        code = admin_region_code or ROLE_ADMIN_REGIONS[role]
+        return UserFactory(admin_region=Region.objects.get(code=code))
+    if role == "system_admin":
+        return UserFactory(is_superuser=True, is_staff=True)
+    raise ValueError(f"unknown role {role!r}")
+
+
+def make_scope_world():
+    """People placed so that each administrator's scope has an inside and an outside, for the scope
+    tests of the management pages. 上城区 (330102) is the home county, 拱墅区 (330105) its neighbour in
+    杭州市, 海曙区 (330203) a county of another city. Institutions of every run level sit in 上城区."""
+    from types import SimpleNamespace
+
+    def village(township_code, name):
+        return RegionFactory(
+            code=township_code + "901", name=name, level="village",
+            parent=Region.objects.get(code=township_code), is_synthetic=True,
+        )
+
+    home_village = village("330102001", "清波一村")
+    neighbour_village = village("330105001", "米市巷一村")
+    far_village = village("330203001", "南门一村")
+    county_home = InstitutionFactory(name="上城区儿童福利院", run_level=RunLevel.COUNTY)
+    city_home = InstitutionFactory(name="杭州市儿童福利院", run_level=RunLevel.CITY)
+    province_home = InstitutionFactory(name="浙江省儿童福利院", run_level=RunLevel.PROVINCE)
+
+    def person(name, mobile, **post):
+        return PostFactory(person=PersonFactory(name=name, mobile=mobile), **post).person
+
+    return SimpleNamespace(
+        home_village=home_village,
+        neighbour_village=neighbour_village,
+        far_village=far_village,
+        county_home=county_home,
+        city_home=city_home,
+        province_home=province_home,
+        home_director=person("上城主任", "13900000001", kind=PostKind.CHILD_DIRECTOR, region=home_village),
+        home_supervisor=person(
+            "上城督导", "13900000002", kind=PostKind.CHILD_SUPERVISOR, region=Region.objects.get(code="330102001")
+        ),
+        former_director=person(
+            "上城前主任", "13900000003", kind=PostKind.CHILD_DIRECTOR, region=home_village,
+            start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2022, 12, 31),
+        ),
+        county_carer=person("上城护理员", "13900000004", kind=PostKind.CARER, institution=county_home),
+        neighbour_director=person("拱墅主任", "13900000005", kind=PostKind.CHILD_DIRECTOR, region=neighbour_village),
+        city_head=person("市福利院院长", "13900000006", kind=PostKind.INSTITUTION_HEAD, institution=city_home),
+        province_head=person(
+            "省福利院院长", "13900000007", kind=PostKind.INSTITUTION_HEAD, institution=province_home
+        ),
+        far_director=person("海曙主任", "13900000008", kind=PostKind.CHILD_DIRECTOR, region=far_village),
+    )
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class TrainingSessionFactory(factory.django.DjangoModelFactory):
+    """A face-to-face session of 上城区 a week from now (regions must be loaded)."""
+
+    class Meta:
+        model = "courses.TrainingSession"
+
+    organiser_region = factory.LazyFunction(lambda: Region.objects.get(code="330102"))
+    title = factory.Sequence(lambda n: f"儿童主任履职培训班第{n}期")
+    starts_at = factory.LazyFunction(lambda: _now() + datetime.timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda session: session.starts_at + datetime.timedelta(hours=4))
+    venue = "上城区民政局三楼会议室"
+    capacity = 30
+    credit_hours = 4
+    check_in_code = factory.Sequence(lambda n: f"{(100003 + n * 7919) % 1000000:06d}")

@@ -1,10 +1,76 @@
-# Temporary: replaced by the helper writing this area.
-from django.http import Http404
+"""What a lesson page asks of the server while it is open: heartbeats (the only way a lesson completes) and
+answers to its knowledge checks. Both answer JSON; the rules live in courses/progress.py."""
+import json
+import math
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ..models import LessonPage
+from ..progress import lesson_heartbeat_apply, lesson_progress_summary
+
+# Far below PositiveIntegerField's limit, far above what a page sends in a year.
+MAX_SEQUENCE = 1_000_000_000
 
 
-def heartbeat(request, *args, **kwargs):
-    raise Http404
+def _error(message, status):
+    return JsonResponse({"error": message}, status=status)
 
 
-def knowledge_check(request, *args, **kwargs):
-    raise Http404
+@require_POST
+def heartbeat(request, page_id):
+    """Body: {"sequence": n, "video": block id, "position": seconds}; the last two only while a video plays."""
+    if not request.user.is_authenticated:
+        return _error(_("Your session has ended: sign in again."), 401)
+    if not request.user.person_id:
+        return _error(_("Your account is not linked to a trainee."), 403)
+    try:
+        data = json.loads(request.body)
+        sequence = int(data["sequence"])
+        video_block_id = data.get("video") or None
+        position = float(data["position"]) if video_block_id else None
+    except (ValueError, TypeError, KeyError):
+        return _error(_("Malformed heartbeat."), 400)
+    if not 0 < sequence <= MAX_SEQUENCE or (position is not None and not math.isfinite(position)):
+        return _error(_("Malformed heartbeat."), 400)
+    if video_block_id is not None and not isinstance(video_block_id, str):
+        return _error(_("Malformed heartbeat."), 400)
+
+    result = lesson_heartbeat_apply(
+        person_id=request.user.person_id, lesson_id=page_id, sequence=sequence, video_block_id=video_block_id,
+        position=position,
+    )
+    if result is None:  # not opened this year (or no longer published)
+        return _error(_("Open the lesson page again to go on studying."), 409)
+    summary = lesson_progress_summary(result.progress, result.requirements)
+    del summary["positions"]  # the page knows where its players are
+    return JsonResponse({"accepted": result.accepted, "sequence": result.progress.last_sequence, **summary})
+
+
+@require_POST
+def knowledge_check(request, page_id, block_id):
+    """Form field ``option`` (repeated): the indexes chosen. Replies whether that is right, with the
+    explanation; the page itself never carries the answer."""
+    if not request.user.is_authenticated:
+        return _error(_("Your session has ended: sign in again."), 401)
+    lesson = get_object_or_404(LessonPage.objects.live(), pk=page_id)
+    block = next(
+        (block for block in lesson.body if block.block_type == "knowledge_check" and block.id == block_id), None
+    )
+    if block is None:
+        return _error(_("This question is no longer on the page."), 404)
+    try:
+        chosen = {int(index) for index in request.POST.getlist("option")}
+    except ValueError:
+        return _error(_("Choose an answer."), 400)
+    if not chosen:
+        return _error(_("Choose an answer."), 400)
+    correct = {index for index, option in enumerate(block.value["options"]) if option["is_correct"]}
+    is_correct = chosen == correct
+    return JsonResponse({
+        "correct": is_correct,
+        "verdict": _("Correct.") if is_correct else _("Not quite: try again."),
+        "explanation": block.value["explanation"],
+    })

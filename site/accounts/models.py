@@ -1,5 +1,8 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Permission
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from academy.organisation.models import RegionLevel
@@ -14,6 +17,16 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", _("Assessor")
     EDITOR = "editor", _("Content editor")
     SYSTEM_ADMIN = "system_admin", _("System administrator")
+
+
+class UserManager(DjangoUserManager):
+    # Migrations see models without these relations: they get a plain manager.
+    use_in_migrations = False
+
+    def get_queryset(self):
+        # Every request loads its user; the person and administered region come in the same query, since
+        # the menu and most pages need them.
+        return super().get_queryset().select_related("person", "admin_region")
 
 
 class User(AbstractUser):
@@ -36,6 +49,8 @@ class User(AbstractUser):
     )
     is_assessor = models.BooleanField(_("assessor"), default=False)
 
+    objects = UserManager()
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -49,7 +64,7 @@ class User(AbstractUser):
             return self.person.name
         return (self.last_name + self.first_name).strip() or self.phone or self.email or self.username
 
-    @property
+    @cached_property
     def roles(self) -> set[Role]:
         roles = set()
         if self.person_id:
@@ -60,6 +75,13 @@ class User(AbstractUser):
             roles.add(Role.ASSESSOR)
         if self.is_superuser:
             roles.add(Role.SYSTEM_ADMIN)
-        elif self.has_perm("wagtailadmin.access_admin"):
+        elif self.is_active and self._may_use_wagtail_admin():
             roles.add(Role.EDITOR)
         return roles
+
+    def _may_use_wagtail_admin(self) -> bool:
+        # has_perm() would load every permission of the user and their groups (two queries) on every page
+        # that shows the menu; the menu needs only this one.
+        return Permission.objects.filter(
+            Q(user=self) | Q(group__user=self), content_type__app_label="wagtailadmin", codename="access_admin"
+        ).exists()

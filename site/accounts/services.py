@@ -3,15 +3,24 @@ signing in with a one-time code sent to their mobile number, then chooses a pass
 from .models import User
 
 
+def _new_account(person) -> User:
+    user = User(person=person, username=f"person-{person.pk}", phone=person.mobile or None)
+    user.set_unusable_password()
+    return user
+
+
 def account_for_person(*, person) -> User:
     """Create or update the trainee account of ``person``: its mobile number is the sign-in name."""
-    user = User.objects.filter(person=person).first()
-    if user is None:
-        user = User(person=person, username=f"person-{person.pk}")
-        user.set_unusable_password()
+    user = User.objects.filter(person=person).first() or _new_account(person)
     user.phone = person.mobile or None
     user.save()
     return user
+
+
+def accounts_for_people(*, people) -> list[User]:
+    """account_for_person for many people who have no account yet, in a few statements (roster imports
+    and demo data create tens of thousands)."""
+    return User.objects.bulk_create([_new_account(person) for person in people], batch_size=1000)
 
 
 def account_phone_taken(*, phone: str, person=None) -> bool:

@@ -31,6 +31,11 @@ def can_see_full_id_number(user, person) -> bool:
     return user.is_authenticated and (user.is_superuser or (person.pk is not None and user.person_id == person.pk))
 
 
+def can_edit_id_number(user) -> bool:
+    """Correcting a resident ID number re-keys a person's identity: system administrators only."""
+    return user.is_authenticated and user.is_superuser
+
+
 def can_see_mobile(user, person) -> bool:
     """The full mobile number: the person, and administrators whose scope holds them (they phone people
     who are late with their training). Everyone else sees it masked."""

@@ -55,12 +55,12 @@ class Scope:
     def institutions(self, queryset: QuerySet) -> QuerySet:
         if self.is_empty:
             return queryset.none()
-        return queryset.filter(region_id__startswith=self.region_code, run_level__in=self.run_levels)
+        return queryset.filter(region__code__startswith=self.region_code, run_level__in=self.run_levels)
 
     def posts(self, queryset: QuerySet) -> QuerySet:
         if self.is_empty:
             return queryset.none()
-        queryset = queryset.filter(region_id__startswith=self.region_code)
+        queryset = queryset.filter(region__code__startswith=self.region_code)
         if self.run_levels != _MANAGED_RUN_LEVELS[RegionLevel.PROVINCE]:
             # Region posts have no institution; institution posts need an institution this scope manages.
             queryset = queryset.exclude(institution__run_level__in=set(RunLevel.values) - self.run_levels)

@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 
 from . import resident_id
-from .models import Person, Post, ProfessionalCategory
+from .models import Institution, Person, Post, ProfessionalCategory, Region, RegionLevel
 from .rules import post_place_error
 
 
@@ -26,12 +26,25 @@ def person_find_by_id_number(id_number: str) -> Person | None:
     return Person.objects.filter(id_number_digest=resident_id.digest(id_number)).first()
 
 
-def person_update(*, person: Person, **fields) -> Person:
+@transaction.atomic
+def person_update(*, person: Person, id_number: str | None = None, **fields) -> Person:
+    """Change a person's details. A new mobile number follows into their sign-in account, which is how
+    they sign in."""
+    from academy.accounts.services import account_for_person
+
     changed = [name for name, value in fields.items() if getattr(person, name) != value]
     for name in changed:
         setattr(person, name, fields[name])
+    if id_number and resident_id.normalise(id_number) != person.id_number:
+        error = resident_id.validation_error(id_number)
+        if error:
+            raise ValueError(error)
+        person.set_id_number(id_number)
+        changed += ["id_number_encrypted", "id_number_digest", "id_number_masked"]
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
+    if "mobile" in changed:
+        account_for_person(person=person)
     return person
 
 
@@ -56,3 +69,21 @@ def post_close(*, post: Post, end_date: datetime.date) -> Post:
     post.end_date = end_date
     post.save(update_fields=["end_date"])
     return post
+
+
+@transaction.atomic
+def institution_save(*, institution: Institution) -> Institution:
+    """Create or change an institution. A post in an institution carries the institution's region (every
+    scope filter relies on it), so moving the institution moves its posts with it."""
+    institution.save()
+    Post.objects.filter(institution=institution).exclude(region=institution.region).update(region=institution.region)
+    return institution
+
+
+def village_create(*, township: Region, code: str, name: str) -> Region:
+    """A village entered by an administrator: a real one, unlike the synthesised demo villages."""
+    if township.level != RegionLevel.TOWNSHIP or not code.startswith(township.code) or len(code) != 12:
+        raise ValueError("A village code is its township's code followed by three digits.")
+    return Region.objects.create(
+        code=code, name=name.strip(), level=RegionLevel.VILLAGE, parent=township, is_synthetic=False
+    )

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from academy.accounts.models import User
+from academy.accounts.services import accounts_for_people
 
 from . import resident_id
 from .models import (
@@ -134,7 +135,7 @@ def synthesise_city(
         townships=townships, villages=villages, institutions=institutions, seed=city_seed, today=today,
         carers_per_institution=carers_per_institution,
     )
-    accounts = trainee_accounts_create(people=people)
+    accounts = accounts_for_people(people=people)
     return SyntheticCounts(
         villages=len(villages), institutions=len(institutions), people=len(people), posts=len(posts),
         accounts=len(accounts),
@@ -157,7 +158,7 @@ def synthesise_province_institution(
         townships=[], villages=[], institutions=[institution], seed=f"{seed}:33", today=today,
         carers_per_institution=carers_per_institution,
     )
-    accounts = trainee_accounts_create(people=people)
+    accounts = accounts_for_people(people=people)
     return SyntheticCounts(institutions=1, people=len(people), posts=len(posts), accounts=len(accounts))
 
 
@@ -233,18 +234,6 @@ def synthesise_people(
     for institution in institutions:
         roster.staff_institution(institution, carers_per_institution)
     return roster.save()
-
-
-def trainee_accounts_create(*, people: list[Person]) -> list[User]:
-    """What accounts.services.account_for_person does for each of ``people`` (who have no account yet),
-    in a few statements: username person-<pk>, the mobile number as sign-in name, no usable password (the
-    person claims the account with a one-time code)."""
-    users = []
-    for person in people:
-        user = User(person=person, username=f"person-{person.pk}", phone=person.mobile or None)
-        user.set_unusable_password()
-        users.append(user)
-    return User.objects.bulk_create(users, batch_size=1000)
 
 
 class _Roster:

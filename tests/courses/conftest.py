@@ -98,3 +98,51 @@ def director(db):
     PostFactory(person=person, kind=PostKind.CHILD_DIRECTOR, region=village, start_date=datetime.date(2023, 1, 1))
     user = UserFactory(person=person, phone=person.mobile)
     return user
+
+
+@pytest.fixture
+def mixed_exam(course):
+    """The course's exam drawing all three questions of a bank holding one of each kind (single, multiple,
+    true/false), each with an explanation; options shuffled. Returns (exam, {kind: question})."""
+    category = QuestionCategory.objects.create(name="强制报告")
+    specs = [
+        ("single", "发现儿童遭受侵害时，儿童主任应当？", [("立即向公安机关报告", True), ("等待家长处理", False), ("不予理会", False)]),
+        ("multiple", "以下哪些属于强制报告的情形？", [("儿童遭受性侵害", True), ("儿童被遗弃", True), ("儿童感冒", False), ("儿童考试不及格", False)]),
+        ("true_false", "儿童主任负有强制报告义务。", [("正确", True), ("错误", False)]),
+    ]
+    questions = {}
+    for kind, text, options in specs:
+        question = Question(category=category, kind=kind, text=text, explanation=f"解析：{text}")
+        question.options = [QuestionOption(text=option, is_correct=correct) for option, correct in options]
+        question.save()
+        questions[kind] = question
+    exam = course.exam()
+    ExamDrawRule.objects.filter(exam=exam).delete()
+    ExamDrawRule.objects.create(exam=exam, category=category, count=3)
+    return ExamPage.objects.get(pk=exam.pk), questions
+
+
+@pytest.fixture
+def quiz_lesson(course):
+    """A third lesson of the course with two knowledge checks: option 1 is right in the first, options 0 and 1
+    in the second."""
+    return course.add_child(
+        instance=LessonPage(
+            title="第三课 强制报告", slug="reporting", min_study_minutes=2,
+            body=[
+                ("paragraph", "<p>发现儿童遭受侵害时，应当立即报告。</p>"),
+                ("knowledge_check", {
+                    "question": "发现儿童遭受侵害，应当何时报告？",
+                    "options": [{"text": "一周内", "is_correct": False}, {"text": "立即", "is_correct": True},
+                                {"text": "不必报告", "is_correct": False}],
+                    "explanation": "《未成年人保护法》第十一条：应当立即报告。",
+                }),
+                ("knowledge_check", {
+                    "question": "哪些属于强制报告的情形？",
+                    "options": [{"text": "遭受性侵害", "is_correct": True}, {"text": "被遗弃", "is_correct": True},
+                                {"text": "感冒", "is_correct": False}],
+                    "explanation": "",
+                }),
+            ],
+        )
+    )

@@ -29,3 +29,31 @@ def test_course_completes_only_with_every_lesson_and_a_passed_exam(course, direc
     assert record.credit_hours == 4 and record.score == 80
     assert course_completion_check(person=person, course=course, year=year) == record
     assert TrainingRecord.objects.filter(person=person).count() == 1
+
+
+def test_attending_a_session_for_the_course_completes_it(course, director):
+    import datetime
+
+    from courses.models import TrainingSource
+
+    person, year = director.person, training_year()
+    attended = TrainingRecord.objects.create(
+        person=person, year=year, source=TrainingSource.FACE_TO_FACE, course=course, title="培训班",
+        completed_on=datetime.date(year, 3, 1), credit_hours=6, counts_as_completion=True,
+    )
+    status = course_status(person=person, course=course, year=year)
+    assert status.is_complete and status.percent == 100
+    assert course_completion_check(person=person, course=course, year=year) == attended
+
+
+def test_partial_attendance_credits_hours_but_does_not_complete(course, director):
+    import datetime
+
+    from courses.models import TrainingSource
+
+    person, year = director.person, training_year()
+    TrainingRecord.objects.create(
+        person=person, year=year, source=TrainingSource.FACE_TO_FACE, course=course, title="培训班",
+        completed_on=datetime.date(year, 3, 1), credit_hours=2, counts_as_completion=False,
+    )
+    assert not course_status(person=person, course=course, year=year).is_complete

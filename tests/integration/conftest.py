@@ -17,6 +17,14 @@ from academy.celery_app import app as celery_app
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
+def pytest_collection_modifyitems(items):
+    # The hook sees every collected test, not only this folder's.
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, zhejiang_regions, tmp_path):
     broker = os.environ.get("CELERY_TEST_BROKER_URL")

@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 
 from academy.accounts.models import Role, User
-from academy.accounts.services import account_for_person
+from academy.accounts.services import account_for_person, accounts_for_people
 from academy.organisation import resident_id, synthetic
 from academy.organisation.models import (
     Institution,
@@ -34,7 +34,7 @@ def _xihu_roster(seed=1):
         townships=townships, villages=villages, institutions=institutions, seed=seed, today=TODAY,
         carers_per_institution=(3, 6),
     )
-    synthetic.trainee_accounts_create(people=people)
+    accounts_for_people(people=people)
     return townships, villages, institutions, people
 
 

@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Not city codes: {', '.join(sorted(unknown))}")
             self._load_roster(city_codes, seed, SMALL_SIZES if small else {})
             call_command("load_demo_pages", stdout=self.stdout)
+            call_command("load_demo_courses", stdout=self.stdout)
             accounts = demo_accounts_create(city_codes=city_codes)
         self._print_accounts(accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s"))
@@ -167,7 +168,7 @@ def demo_accounts_create(*, city_codes: list[str]) -> list[tuple[str, str, str, 
     assessor = _roster_account("13800000005", assessor_posts, password, is_assessor=True)
     rows.append(("assessor 考评员", "13800000005", "", _who(assessor)))
 
-    # Accounts that are not on the roster still need a mobile number: allauth's sign-in requires one.
+    # Administrators are not on the roster; they sign in with the mobile number or email given here.
     province = city.parent
     for role, username, mobile, email, region in [
         ("county administrator 县级管理员", "demo-county-admin", "13800000006", "county-admin@example.org", county),
@@ -234,14 +235,18 @@ def _admin_account(username: str, mobile: str, email: str, password: str, **fiel
 
 
 def _editors_group() -> Group:
-    """Wagtail's migrations create the Editors group; recreate it as Wagtail does if it was removed."""
-    group, created = Group.objects.get_or_create(name=EDITORS_GROUP)
-    if created:
-        group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-        root = Page.get_first_root_node()
-        for codename in ("add_page", "change_page"):
-            GroupPagePermission.objects.create(
-                group=group, page=root,
-                permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
-            )
+    """Wagtail's migrations create the Editors group (recreated here if it was removed). Demo editors also
+    publish and schedule publishing themselves, and manage the question banks and videos."""
+    group, _created = Group.objects.get_or_create(name=EDITORS_GROUP)
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    for model in ("question", "questioncategory", "video"):
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="courses", content_type__model=model)
+        )
+    root = Page.get_first_root_node()
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.get_or_create(
+            group=group, page=root,
+            permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
+        )
     return group

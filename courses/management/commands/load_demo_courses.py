@@ -1,0 +1,221 @@
+"""manage.py load_demo_courses: the demo training content (courses/demo/): the course catalogue, one complete
+course for each tier with lessons, a video lesson, an exam and its question bank, and a face-to-face
+session of 杭州市西湖区 for its child directors.
+
+Safe to run again: pages are matched by slug, questions by category and text, videos and images by title,
+the session by organiser and title; what exists is left as it is, so editors' changes survive.
+"""
+import copy
+import datetime
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.files import File
+from django.core.files.images import ImageFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.images import get_image_model
+
+from academy.home.management.commands.load_demo_pages import home_page_as_site_root
+from academy.organisation.models import Person, Post, PostKind, Region
+from courses import demo
+from courses.models import (
+    CourseIndexPage, CoursePage, ExamDrawRule, ExamPage, LessonPage, Question, QuestionCategory, QuestionOption,
+    TrainingSession, Video,
+)
+from courses.sessions import session_create, session_enrol, session_update
+from courses.video import read_duration_seconds
+from courses.years import training_year
+
+
+@dataclass
+class Created:
+    pages: list[str] = field(default_factory=list)
+    questions: int = 0
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo courses (one per tier, with lessons, videos, exams and question banks) and a "
+        "face-to-face session for the child directors of 西湖区. Running it again adds nothing that is there."
+    )
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        with transaction.atomic():
+            home = home_page_as_site_root()
+            catalogue, catalogue_created = catalogue_get_or_create(home)
+            self.stdout.write(f"Catalogue: {catalogue.title} ({'created' if catalogue_created else 'already there'})")
+            for spec in demo.COURSES:
+                created = course_load(catalogue, spec)
+                self.stdout.write(
+                    f"Course {spec['title']}: {len(created.pages)} pages and {created.questions} questions created"
+                )
+            self._load_session()
+        self.stdout.write(self.style.SUCCESS(f"Demo courses loaded in {time.perf_counter() - started:.1f} s"))
+
+    def _load_session(self):
+        spec = demo.SESSION
+        region = Region.objects.filter(code=spec["organiser_region"]).first()
+        if region is None:
+            self.stdout.write(self.style.WARNING(
+                f"Session: region {spec['organiser_region']} is not loaded (run load_regions or load_demo); no session"
+            ))
+            return
+        session, created = session_get_or_create(region, spec)
+        self.stdout.write(
+            f"Session {session.title}: {'created' if created else 'already there'}, "
+            f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}, {session.venue}, "
+            f"check-in code {session.check_in_code}"
+        )
+        directors = child_directors_in(region)
+        if not directors:
+            self.stdout.write(self.style.WARNING(
+                f"Session: nobody holds a child director post in {region.name} ({region.code}); nobody enrolled "
+                "(run load_demo first for demo people)"
+            ))
+            return
+        enrolled = session_enrol_all(session, directors)
+        self.stdout.write(
+            f"Session: {enrolled} of {len(directors)} child directors of {region.name} ({region.code}) newly "
+            f"enrolled; {session.enrolments.count()} enrolled in all"
+        )
+
+
+def catalogue_get_or_create(home) -> tuple[CourseIndexPage, bool]:
+    # The site has one catalogue (max_count = 1): an existing one is reused, whatever its slug.
+    catalogue = CourseIndexPage.objects.first()
+    if catalogue is not None:
+        return catalogue, False
+    return _publish(home, CourseIndexPage(**demo.CATALOGUE)), True
+
+
+def course_load(catalogue: CourseIndexPage, spec: dict) -> Created:
+    """The course with its lessons, exam and question bank; only what is missing is created."""
+    created = Created()
+    course = _child(catalogue, spec["slug"])
+    if course is None:
+        course = _publish(catalogue, CoursePage(
+            title=spec["title"], slug=spec["slug"], summary=spec["summary"], introduction=spec["introduction"],
+            audience=spec["audience"], credit_hours=Decimal(spec["credit_hours"]), pass_mark=spec["pass_mark"],
+            lessons_in_order=spec["lessons_in_order"], cover_image=demo_image(spec["cover"], demo.COVERS[spec["cover"]]),
+        ))
+        created.pages.append(course.title)
+    for lesson in spec["lessons"]:
+        if _child(course, lesson["slug"]) is None:
+            page = _publish(course, LessonPage(
+                title=lesson["title"], slug=lesson["slug"], min_study_minutes=lesson["min_study_minutes"],
+                body=_with_video_ids(lesson["body"]),
+            ))
+            created.pages.append(page.title)
+    categories = {
+        name: QuestionCategory.objects.get_or_create(name=name, defaults={"description": description})[0]
+        for name, description in spec["categories"].items()
+    }
+    for name, questions in spec["questions"].items():
+        for question in questions:
+            created.questions += question_get_or_create(categories[name], question)
+    exam = spec["exam"]
+    if _child(course, exam["slug"]) is None:
+        page = _publish(course, ExamPage(
+            title=exam["title"], slug=exam["slug"], introduction=exam["introduction"],
+            time_limit_minutes=exam["time_limit_minutes"], max_attempts=exam["max_attempts"],
+            draw_rules=[ExamDrawRule(category=categories[name], count=count) for name, count in exam["draw"]],
+        ))
+        created.pages.append(page.title)
+    return created
+
+
+def question_get_or_create(category: QuestionCategory, spec: dict) -> int:
+    """1 if the question was created, 0 if the category already holds a question with its text."""
+    if Question.objects.filter(category=category, text=spec["text"]).exists():
+        return 0
+    question = Question(category=category, kind=spec["kind"], text=spec["text"], explanation=spec["explanation"])
+    question.options = [QuestionOption(text=text, is_correct=is_correct) for text, is_correct in spec["options"]]
+    question.save()
+    return 1
+
+
+def demo_video(name: str) -> Video:
+    """The Video snippet for media/NAME.mp4, with its poster and captions; its duration is read from the file
+    as on upload."""
+    title = demo.VIDEOS[name]
+    video = Video.objects.filter(title=title).first()
+    if video is not None:
+        return video
+    video = Video(title=title, poster=demo_image(name, title))
+    with open(demo.MEDIA_DIR / f"{name}.mp4", "rb") as handle:
+        video.duration_seconds = read_duration_seconds(handle) or 0
+        video.file.save(f"{name}.mp4", File(handle), save=False)
+    with open(demo.MEDIA_DIR / f"{name}.vtt", "rb") as handle:
+        video.captions.save(f"{name}.vtt", File(handle), save=False)
+    video.save()
+    return video
+
+
+def demo_image(name: str, title: str):
+    """The Wagtail image for media/NAME.png."""
+    image_model = get_image_model()
+    image = image_model.objects.filter(title=title).first()
+    if image is None:
+        with open(demo.MEDIA_DIR / f"{name}.png", "rb") as handle:
+            image = image_model.objects.create(title=title, file=ImageFile(handle, name=f"{name}.png"))
+    return image
+
+
+def session_get_or_create(region: Region, spec: dict) -> tuple[TrainingSession, bool]:
+    day = timezone.localdate() + datetime.timedelta(days=spec["days_from_now"])
+    title = spec["title"] % {"year": training_year(_at(day, spec["starts"]))}
+    session = TrainingSession.objects.filter(organiser_region=region, title=title).first()
+    if session is not None:
+        return session, False
+    course = CoursePage.objects.filter(slug=spec["course_slug"]).first()
+    session = session_create(
+        organiser_region=region, title=title, course=course, description=spec["description"],
+        starts_at=_at(day, spec["starts"]), ends_at=_at(day, spec["ends"]), venue=spec["venue"],
+        capacity=spec["minimum_capacity"], credit_hours=Decimal(spec["credit_hours"]),
+    )
+    return session, True
+
+
+def child_directors_in(region: Region) -> list[Person]:
+    """People holding a child director post in the region today."""
+    posts = Post.objects.current(timezone.localdate()).filter(
+        kind=PostKind.CHILD_DIRECTOR, region__code__startswith=region.code
+    )
+    return list(Person.objects.filter(posts__in=posts).distinct().order_by("pk"))
+
+
+def session_enrol_all(session: TrainingSession, people: list[Person]) -> int:
+    """Enrol everyone, raising the capacity first if they would not fit; returns how many were new."""
+    needed = session.enrolments.exclude(person__in=people).count() + len(people)
+    if needed > session.capacity:
+        session = session_update(session=session, capacity=needed)
+    return session_enrol(session=session, people=people)
+
+
+def _child(parent, slug: str):
+    return parent.get_children().filter(slug=slug).first()
+
+
+def _publish(parent, page):
+    """Add the page under ``parent`` and publish it as an editor would, so it has a first revision and
+    publication dates."""
+    page = parent.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def _with_video_ids(body: list[dict]) -> list[dict]:
+    """The lesson body with each video block's file name replaced by its Video snippet's id."""
+    body = copy.deepcopy(body)
+    for block in body:
+        if block["type"] == "video":
+            block["value"]["video"] = demo_video(block["value"]["video"]).pk
+    return body
+
+
+def _at(day: datetime.date, hour_minute: tuple[int, int]) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(*hour_minute)))

@@ -1,0 +1,350 @@
+"""Lesson progress, decided on the server from the heartbeats a lesson page sends.
+
+A visible lesson page posts a heartbeat every COURSES_HEARTBEAT_SECONDS with a sequence number that strictly
+increases and, while a video plays, that video's block id and the player's position. The browser is never
+believed about time: the server measures it between the heartbeats it accepts.
+
+Study time. An accepted heartbeat adds the whole seconds of real time since the previous accepted one. A gap
+longer than one interval plus COURSES_HEARTBEAT_SLACK_SECONDS (the first heartbeat of a visit, a tab that was
+hidden, a phone that slept) counts as one interval: the page waits that long before it first reports. Sending
+heartbeats faster than the interval therefore gains nothing, and waiting gains nothing either.
+
+Video. For every video block we keep ``position`` (where the player was at the last heartbeat) and
+``furthest`` (how far the trainee has watched continuously from the start). Only continuous watching from
+watched ground counts: a heartbeat moves ``furthest`` on only when
+  - the new position is after the previous one (playing forward),
+  - the previous position was on watched ground (no more than COURSES_VIDEO_TOLERANCE_SECONDS beyond
+    ``furthest``), and
+  - the player moved no further than the real time since the previous heartbeat (counted as for study time)
+    times COURSES_MAX_PLAYBACK_RATE, plus the tolerance (else it was a seek, or playback too fast);
+and even then ``furthest`` grows by at most that real time times the rate, without the tolerance, so that no
+rhythm of heartbeats can make it grow faster than the rate allows. A forged "position = end" heartbeat is
+a seek and counts nothing. After seeking ahead, nothing counts until the trainee comes back to what was
+watched (the page says from where). Playing faster than the rate falls behind and then stops counting. The
+position is always recorded, so the page can resume where the trainee stopped. Video lengths come from
+Video.duration_seconds (read from the file on upload), never from the browser.
+
+Completion. A lesson with videos of known length completes when every one of them has been watched to
+COURSES_VIDEO_SHARE_REQUIRED of its length (text beside the videos needs no extra time); any other lesson
+when the study time reaches ``min_study_minutes``. ``completed_at`` is set once, and the course is then
+checked for completion.
+
+A heartbeat whose sequence number is not above the last accepted one (a repeat, a late arrival, a second
+tab) changes nothing. The progress row is locked while a heartbeat is applied, so heartbeats for one row
+arriving together are applied one after the other, never over each other.
+"""
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import Page
+
+from .models import CoursePage, ExamPage, LessonPage, LessonProgress
+from .years import training_year
+
+
+@dataclass(frozen=True)
+class LessonRequirements:
+    """What completes a lesson: every video listed (block id -> length in seconds) watched to the required
+    share or, for a lesson without videos of known length, ``study_seconds`` of measured study."""
+
+    study_seconds: int
+    video_durations: dict[str, float]
+
+    @property
+    def has_videos(self) -> bool:
+        return bool(self.video_durations)
+
+
+@dataclass(frozen=True)
+class HeartbeatResult:
+    progress: LessonProgress
+    requirements: LessonRequirements
+    accepted: bool
+    just_completed: bool
+
+
+def lesson_requirements(lesson: LessonPage) -> LessonRequirements:
+    """One query if the lesson has videos, none otherwise; a page rendering the videos afterwards reuses what
+    was loaded."""
+    body = lesson.body
+    durations = {}
+    for index, item in enumerate(body.raw_data):
+        if item["type"] != "video":
+            continue
+        block = body[index]  # builds only the video blocks, all their snippets in one query
+        video = block.value.get("video")
+        # A length the server could not read cannot be checked: such a video does not hold the lesson back.
+        if video is not None and video.duration_seconds > 0 and block.id:
+            durations[block.id] = video.duration_seconds
+    return LessonRequirements(study_seconds=lesson.min_study_minutes * 60, video_durations=durations)
+
+
+def lesson_progress_open(*, person, lesson: LessonPage, now: datetime.datetime | None = None) -> LessonProgress:
+    """The person's progress in the lesson this training year, created when the lesson is first opened."""
+    year = training_year(now)
+    try:
+        return LessonProgress.objects.get_or_create(person=person, lesson=lesson, year=year)[0]
+    except IntegrityError:  # opened in two tabs at once; the other request created it
+        return LessonProgress.objects.get(person=person, lesson=lesson, year=year)
+
+
+_PROGRESS_FIELDS = (
+    "person_id", "lesson_id", "year", "last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at",
+)
+
+
+def lesson_heartbeat_apply(
+    *,
+    person_id: int,
+    lesson_id: int,
+    sequence: int,
+    video_block_id: str | None = None,
+    position: float | None = None,
+    now: datetime.datetime | None = None,
+) -> HeartbeatResult | None:
+    """Apply one heartbeat to the person's progress in a live lesson (see the module docstring). None when
+    the lesson was not opened this training year: the page, which decides whether a lesson is open, creates
+    the row, so a heartbeat cannot reach a lesson that is still locked. The row and its lesson come in one
+    query, locked until the heartbeat is applied."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress = (
+            LessonProgress.objects.select_for_update(of=("self",))
+            .select_related("lesson")
+            .only(*_PROGRESS_FIELDS, "lesson__min_study_minutes", "lesson__body")  # a busy path: no more columns
+            .filter(person_id=person_id, lesson_id=lesson_id, lesson__live=True, year=training_year(now))
+            .first()
+        )
+        if progress is None:
+            return None
+        requirements = lesson_requirements(progress.lesson)
+        if sequence <= progress.last_sequence:
+            return HeartbeatResult(progress, requirements, accepted=False, just_completed=False)
+
+        elapsed = _credited_elapsed(progress.last_heartbeat_at, now)
+        progress.last_sequence = sequence
+        progress.last_heartbeat_at = now
+        progress.study_seconds += int(elapsed)
+        duration = requirements.video_durations.get(video_block_id)
+        if duration and position is not None:
+            watched = _watched(progress.videos.get(video_block_id), position, duration, elapsed)
+            progress.videos = {**progress.videos, video_block_id: watched}
+        just_completed = progress.completed_at is None and _requirements_met(progress, requirements)
+        if just_completed:
+            progress.completed_at = now
+        progress.save(update_fields=["last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at"])
+
+    if just_completed:
+        _course_completion_check(progress)
+    return HeartbeatResult(progress, requirements, accepted=True, just_completed=just_completed)
+
+
+def lesson_progress_summary(progress: LessonProgress | None, requirements: LessonRequirements) -> dict:
+    """What the lesson page shows (and the heartbeat answers): complete or not, how far, in figures."""
+    study_seconds = progress.study_seconds if progress else 0
+    videos = progress.videos if progress else {}
+    share = settings.COURSES_VIDEO_SHARE_REQUIRED
+    watched = {
+        block_id: min(100, int(100 * videos.get(block_id, {}).get("furthest", 0) / duration))
+        for block_id, duration in requirements.video_durations.items()
+    }
+    if requirements.has_videos:
+        # Each video counts up to the share it must reach; the lesson is as far as their average.
+        towards = [min(1, percent / (100 * share)) for percent in watched.values()]
+        percent = round(100 * sum(towards) / len(towards))
+    else:
+        required = requirements.study_seconds
+        percent = min(100, round(100 * study_seconds / required)) if required else 100
+    complete = bool(progress and progress.completed_at)
+    return {
+        "complete": complete,
+        "percent": 100 if complete else min(percent, 99),
+        "study_seconds": study_seconds,
+        "required_seconds": requirements.study_seconds,
+        "videos": watched,
+        "positions": {block_id: state.get("position", 0) for block_id, state in videos.items()},
+        "status": _status_text(complete, requirements, study_seconds, watched, _skipped_from(videos, requirements)),
+    }
+
+
+def _credited_elapsed(previous: datetime.datetime | None, now: datetime.datetime) -> float:
+    interval = settings.COURSES_HEARTBEAT_SECONDS
+    if previous is None:
+        return interval
+    elapsed = (now - previous).total_seconds()
+    if elapsed > interval + settings.COURSES_HEARTBEAT_SLACK_SECONDS:
+        return interval
+    return max(0.0, elapsed)
+
+
+def _watched(state: dict | None, position: float, duration: float, elapsed: float) -> dict:
+    previous = state or {"position": 0, "furthest": 0}
+    furthest = previous["furthest"]
+    position = round(min(max(0.0, float(position)), duration), 2)
+    tolerance = settings.COURSES_VIDEO_TOLERANCE_SECONDS
+    playable = elapsed * settings.COURSES_MAX_PLAYBACK_RATE
+    moved = position - previous["position"]
+    if 0 < moved <= playable + tolerance and previous["position"] <= furthest + tolerance:
+        # Rounded down, so that rounding never adds what was not watched.
+        furthest = max(furthest, math.floor(100 * min(position, furthest + playable)) / 100)
+    return {"position": position, "furthest": furthest}
+
+
+def _skipped_from(videos: dict, requirements: LessonRequirements) -> float | None:
+    """Where counting stopped, if the trainee's player is now beyond it (after seeking ahead)."""
+    for block_id, duration in requirements.video_durations.items():
+        state = videos.get(block_id)
+        share_met = state and state["furthest"] >= settings.COURSES_VIDEO_SHARE_REQUIRED * duration
+        if state and not share_met and state["position"] > state["furthest"] + settings.COURSES_VIDEO_TOLERANCE_SECONDS:
+            return state["furthest"]
+    return None
+
+
+def _requirements_met(progress: LessonProgress, requirements: LessonRequirements) -> bool:
+    if requirements.has_videos:
+        share = settings.COURSES_VIDEO_SHARE_REQUIRED
+        return all(
+            progress.videos.get(block_id, {}).get("furthest", 0) >= share * duration
+            for block_id, duration in requirements.video_durations.items()
+        )
+    return progress.study_seconds >= requirements.study_seconds
+
+
+def _course_completion_check(progress: LessonProgress) -> None:
+    from .completion import course_completion_check
+
+    course = progress.lesson.get_parent().specific
+    course_completion_check(person=progress.person, course=course, year=progress.year)
+
+
+def _status_text(
+    complete: bool, requirements: LessonRequirements, study_seconds: int, watched: dict, skipped_from: float | None
+) -> str:
+    if complete:
+        return _("Lesson complete.")
+    required = round(100 * settings.COURSES_VIDEO_SHARE_REQUIRED)
+    if skipped_from is not None:
+        return _("Watching counts only from %(time)s on: go back there and watch on without skipping.") % {
+            "time": _minutes_seconds(int(skipped_from)),
+        }
+    if len(watched) == 1:
+        return _("Watched %(percent)s%% of the video; %(required)s%% is needed.") % {
+            "percent": next(iter(watched.values())), "required": required,
+        }
+    if watched:
+        return _("Videos watched: %(done)s of %(total)s (%(required)s%% of each is needed).") % {
+            "done": sum(1 for percent in watched.values() if percent >= required), "total": len(watched),
+            "required": required,
+        }
+    return _("Studied %(studied)s of %(required)s.") % {
+        "studied": _minutes_seconds(study_seconds), "required": _minutes_seconds(requirements.study_seconds),
+    }
+
+
+def _minutes_seconds(seconds: int) -> str:
+    return "%d:%02d" % divmod(min(seconds, 99 * 60 + 59), 60)
+
+
+# --- A course's lessons, as the trainee stands in them ----------------------------------------------------
+
+
+class LessonStatus:
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LessonEntry:
+    page: Page  # a lesson, without its body
+    number: int
+    status: str
+    progress: LessonProgress | None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == LessonStatus.LOCKED
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status == LessonStatus.COMPLETE
+
+
+@dataclass(frozen=True)
+class CourseOutline:
+    """The lessons of a course in order with the person's status in each, and the exam (a plain Page)."""
+
+    lessons: list[LessonEntry]
+    exam: Page | None
+
+    def entry(self, lesson_id: int) -> LessonEntry | None:
+        return next((entry for entry in self.lessons if entry.page.pk == lesson_id), None)
+
+    def next_after(self, lesson_id: int) -> Page | None:
+        """The lesson after this one, else the exam, else None."""
+        ids = [entry.page.pk for entry in self.lessons]
+        if lesson_id in ids and ids.index(lesson_id) + 1 < len(ids):
+            return self.lessons[ids.index(lesson_id) + 1].page
+        return self.exam
+
+    @property
+    def lessons_done(self) -> bool:
+        return all(entry.is_complete for entry in self.lessons)
+
+    @property
+    def continue_entry(self) -> LessonEntry | None:
+        """Where the trainee left off: the lesson studied last if it is not complete, else the first open
+        lesson not complete; None before anything was studied or once every lesson is complete."""
+        studied = [entry for entry in self.lessons if entry.progress is not None]
+        if not studied:
+            return None
+        last = max(studied, key=lambda entry: entry.progress.last_heartbeat_at or entry.progress.started_at)
+        if not last.is_complete:
+            return last
+        return next((entry for entry in self.lessons if entry.status in _OPEN_NOT_COMPLETE), None)
+
+
+_OPEN_NOT_COMPLETE = {LessonStatus.NOT_STARTED, LessonStatus.IN_PROGRESS}
+
+
+def course_outline(*, person, course: CoursePage, year: int) -> CourseOutline:
+    """Two queries: the course's live lessons and exam, then the person's progress in the lessons. Without a
+    person (a visitor, an administrator) every lesson is "not started" and none is locked."""
+    children = list(
+        Page.objects.live().child_of(course).order_by("path")
+        .only("id", "title", "url_path", "path", "depth", "content_type_id")
+    )
+    lesson_type = ContentType.objects.get_for_model(LessonPage)
+    exam_type = ContentType.objects.get_for_model(ExamPage)
+    lessons = [page for page in children if page.content_type_id == lesson_type.pk]
+    exam = next((page for page in children if page.content_type_id == exam_type.pk), None)
+    progress = {}
+    if person is not None:
+        progress = {
+            row.lesson_id: row
+            for row in LessonProgress.objects.filter(
+                person=person, year=year, lesson_id__in=[page.pk for page in lessons]
+            )
+        }
+    entries, blocked = [], False
+    for number, page in enumerate(lessons, start=1):
+        row = progress.get(page.pk)
+        if blocked:
+            status = LessonStatus.LOCKED
+        elif row is None:
+            status = LessonStatus.NOT_STARTED
+        elif row.completed_at is None:
+            status = LessonStatus.IN_PROGRESS
+        else:
+            status = LessonStatus.COMPLETE
+        entries.append(LessonEntry(page=page, number=number, status=status, progress=row))
+        # In a course taken in order, every lesson after one not yet complete is locked.
+        blocked = blocked or (course.lessons_in_order and person is not None and status != LessonStatus.COMPLETE)
+    return CourseOutline(lessons=entries, exam=exam)

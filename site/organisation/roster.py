@@ -1,0 +1,888 @@
+"""The roster import: administrators upload a spreadsheet (xlsx or csv) of people and their posts.
+
+An import goes through three steps, each run by a thin Celery task (tasks.py):
+
+1. ``roster_import_create``: the upload is kept as a RosterImport and its check is queued.
+2. ``roster_import_validate``: every row is checked, on its own, against the other rows and against the
+   database, and every bad row is listed (row, column, message in the uploader's language). Nothing is
+   written but the RosterImport: its progress, its errors, and a preview of what applying would change.
+3. ``roster_import_apply``, once the administrator confirms: the same checks again (the database may have
+   changed since the preview), then every write in one transaction, so a file is applied whole or not at
+   all. A person is matched by resident ID number, so importing again updates instead of duplicating; a
+   row repeating a post (same person, post, place and start date) updates its end date; posts are closed
+   by their end date, never deleted. Applying twice changes nothing the second time.
+
+Progress: validation writes ``processed_rows`` after every CHUNK_ROWS rows, each a short write committed at
+once, so the page polling the status sees the bar move. Applying checks again and writes inside one
+transaction, so it reports no progress: a progress write inside the transaction would stay invisible until
+the commit, and on SQLite a write through a second connection would wait for that transaction's lock. The
+page shows a moving bar without a percentage while applying (seconds for 25,000 rows, see
+bench/roster_import.py).
+"""
+import csv
+import datetime
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from academy.accounts import phone
+from academy.accounts.models import User
+from academy.accounts.services import account_for_person
+
+from . import resident_id
+from .models import (
+    INSTITUTION_POSTS,
+    Institution,
+    Person,
+    Post,
+    PostKind,
+    ProfessionalCategory,
+    Region,
+    RosterImport,
+    Sex,
+)
+from .rules import post_place_error
+from .scope import Scope, scope_for
+from academy.accounts.services import accounts_for_people
+from .tasks import apply_roster_import, validate_roster_import
+
+logger = logging.getLogger(__name__)
+
+# Rows checked between two progress writes, and looked up in the database with one query per table.
+CHUNK_ROWS = 500
+# Rows per INSERT or UPDATE statement when applying.
+BATCH_SIZE = 1000
+MAX_ROWS = 100_000
+MAX_FILE_BYTES = 20 * 1024 * 1024
+FILE_TYPES = (".xlsx", ".csv")
+# The row of the first person: the spreadsheet's row 1 holds the column headings.
+FIRST_DATA_ROW = 2
+# The template's example row carries this number (the example of the national standard GB 11643); a file
+# still holding it is rejected, so the example never becomes a person.
+EXAMPLE_ID_NUMBER = "11010519491231002X"
+# Excel counts days from 1899-12-30; a date cell formatted as a number shows that count.
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2100, 12, 31)
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    chinese: str
+
+    @property
+    def heading(self) -> str:
+        """As the template writes it: Chinese, with the English name in parentheses. The headings are
+        part of the file format, the same in every language, so they are not translated."""
+        return f"{self.chinese}({self.field})"
+
+
+COLUMNS = (
+    Column("name", "姓名"),
+    Column("sex", "性别"),
+    Column("id_number", "身份证号码"),
+    Column("mobile", "手机号码"),
+    Column("professional_category", "专业类别"),
+    Column("post", "岗位"),
+    Column("region_code", "区划代码"),
+    Column("institution_code", "机构代码"),
+    Column("start_date", "任职开始日期"),
+    Column("end_date", "任职结束日期"),
+)
+COLUMN_BY_FIELD = {column.field: column for column in COLUMNS}
+# Filled in on every row; the region or institution code is required by the post (see _place_column).
+REQUIRED_FIELDS = ("name", "sex", "id_number", "mobile", "professional_category", "post", "start_date")
+OPTIONAL_FIELDS = ("region_code", "institution_code", "end_date")
+
+# Values accepted in the columns with a fixed list, in Chinese as the template shows them or as the
+# platform's English value. Matched after lower-casing.
+SEX_VALUES = {"男": Sex.MALE, "女": Sex.FEMALE}
+CATEGORY_VALUES = {
+    "教师": ProfessionalCategory.TEACHER,
+    "医生": ProfessionalCategory.DOCTOR,
+    "护士": ProfessionalCategory.NURSE,
+    "社工": ProfessionalCategory.SOCIAL_WORKER,
+    "心理咨询师": ProfessionalCategory.COUNSELLOR,
+    "康复师": ProfessionalCategory.THERAPIST,
+    "无": ProfessionalCategory.NONE,
+}
+POST_VALUES = {
+    "机构负责人": PostKind.INSTITUTION_HEAD,
+    "儿童督导员": PostKind.CHILD_SUPERVISOR,
+    "儿童主任": PostKind.CHILD_DIRECTOR,
+    "孤残儿童护理员": PostKind.CARER,
+    "其他机构工作人员": PostKind.INSTITUTION_STAFF,
+}
+
+
+def _accepted(chinese_values: dict) -> dict:
+    return {**chinese_values, **{str(value): value for value in set(chinese_values.values())}}
+
+
+ACCEPTED_SEX = _accepted(SEX_VALUES)
+ACCEPTED_CATEGORY = _accepted(CATEGORY_VALUES)
+ACCEPTED_POST = _accepted(POST_VALUES)
+# Headings as people write them: 姓名(name), 姓名（name）, 姓名 or name.
+ACCEPTED_HEADINGS = {
+    key: column.field
+    for column in COLUMNS
+    for key in (column.heading.lower(), column.chinese, column.field)
+}
+
+
+class RosterFileError(ValueError):
+    """The file as a whole cannot be used: wrong type, unreadable, missing columns, no rows."""
+
+
+@dataclass(slots=True)
+class RosterRow:
+    """One row, its values in the platform's terms; a value that was wrong is None (or "")."""
+
+    number: int
+    name: str
+    sex: str
+    id_number: str
+    digest: str
+    mobile: str
+    professional_category: str
+    kind: str
+    region_code: str
+    institution_code: str
+    start_date: datetime.date
+    end_date: datetime.date | None
+
+    @property
+    def place_code(self) -> str:
+        return self.institution_code if self.kind in INSTITUTION_POSTS else self.region_code
+
+
+class RowErrors:
+    """The bad rows found so far, as stored in RosterImport.errors: {row, column, message}."""
+
+    def __init__(self, headings: dict[str, str] | None = None):
+        # The headings as the file writes them, so that a message names the column the user sees.
+        self.headings = headings or {}
+        self.items: list[dict] = []
+        self.bad_rows: set[int] = set()
+
+    def add(self, row: int | None, field_name: str | None, message) -> None:
+        heading = self.headings.get(field_name) or (COLUMN_BY_FIELD[field_name].heading if field_name else "")
+        self.items.append({"row": row, "column": heading, "field": field_name or "", "message": str(message)})
+        if row is not None:
+            self.bad_rows.add(row)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def sorted(self) -> list[dict]:
+        order = {column.field: position for position, column in enumerate(COLUMNS)}
+        return sorted(self.items, key=lambda item: (item["row"] or 0, order.get(item["field"], -1)))
+
+
+# Reading the file -------------------------------------------------------------------------------------
+
+
+def upload_error(*, name: str, size: int) -> str | None:
+    """Why an uploaded file cannot be a roster, judged by its name and size; None when it may be."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xls":
+        return _("This is an old Excel file (.xls). Save it as an Excel workbook (.xlsx) and upload it again.")
+    if suffix not in FILE_TYPES:
+        return _("Upload the roster as an Excel workbook (.xlsx) or a CSV file (.csv).")
+    if size == 0:
+        return _("The file is empty.")
+    if size > MAX_FILE_BYTES:
+        return _("The file is larger than %(size)s MB; split it into several files.") % {
+            "size": MAX_FILE_BYTES // (1024 * 1024)
+        }
+    return None
+
+
+def read_roster(data: bytes, *, name: str) -> tuple[list[tuple[int, dict[str, str]]], dict[str, str]]:
+    """The non-blank rows of a roster file as (row number, {field: text}), and the headings the file
+    uses. Every cell is read as text: a resident ID number must never pass through a number."""
+    error = upload_error(name=name, size=len(data))
+    if error:
+        raise RosterFileError(error)
+    if Path(name).suffix.lower() == ".xlsx":
+        frame = _read_xlsx(data)
+    else:
+        frame = _read_csv(data)
+    positions, headings = _map_headings([str(heading) for heading in frame.columns])
+    rows = []
+    for index, values in enumerate(frame.itertuples(index=False, name=None)):
+        cells = {field_name: _clean(values[position]) for field_name, position in positions.items()}
+        if any(cells.values()):
+            rows.append((index + FIRST_DATA_ROW, cells))
+    if not rows:
+        raise RosterFileError(_("The file has no rows below its column headings."))
+    if len(rows) > MAX_ROWS:
+        raise RosterFileError(
+            _("The file has %(count)s rows; at most %(max)s can be imported at once. Split it into several files.")
+            % {"count": len(rows), "max": MAX_ROWS}
+        )
+    return rows, headings
+
+
+def _read_xlsx(data: bytes) -> pd.DataFrame:
+    if not data.startswith(b"PK"):
+        raise RosterFileError(
+            _("The file is not an Excel workbook (.xlsx). Save it from Excel or WPS and upload it again.")
+        )
+    try:
+        with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+            # A converter per column reads each cell as the text a person sees in it (see _cell_text);
+            # dtype=str would pass numbers through floating point first. The converters are given by
+            # position, so the headings are read from the workbook's first row without parsing the sheet.
+            first_row = next(book.book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            # Empty cells at the end of the first row (formatted but blank) are not columns to pandas.
+            width = max((position + 1 for position, value in enumerate(first_row) if value is not None), default=0)
+            return pd.read_excel(
+                book, sheet_name=0, header=0, converters={position: _cell_text for position in range(width)}
+            )
+    except RosterFileError:
+        raise
+    except Exception as error:  # openpyxl and zipfile raise many kinds of error for a damaged file
+        logger.info("Unreadable roster workbook: %r", error)
+        raise RosterFileError(
+            _(
+                "The file could not be read as an Excel workbook (.xlsx). Save it again from Excel or WPS and "
+                "upload it again."
+            )
+        ) from error
+
+
+def _cell_text(value) -> str:
+    """An xlsx cell as text. Dates become YYYY-MM-DD. A number of 16 digits or more cannot be real:
+    Excel keeps 15 significant digits, so it is a resident ID number typed into a number cell with its
+    last digits already lost; it is written as Excel shows it (3.30102E+17) so that the check names the
+    problem."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value != value:  # an error cell such as #VALUE!
+            return ""
+        if not value.is_integer():
+            return repr(value)
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"{value:.5E}"
+    return str(value)
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    text = _decode(data)
+    try:
+        # skip_blank_lines=False keeps row numbers as the spreadsheet shows them.
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        logger.info("Unreadable roster CSV: %r", error)
+        raise RosterFileError(
+            _("The file could not be read as CSV. Save it again as “CSV UTF-8” and upload it again.")
+        ) from error
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without the byte-order mark Excel writes) or GBK, the encoding of CSV files saved
+    by Chinese Excel and WPS. GB 18030 decodes every GBK file."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterFileError(
+        _("The file is neither UTF-8 nor GBK text. Save it again as “CSV UTF-8” and upload it again.")
+    )
+
+
+def _map_headings(headings: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Each field's column position and heading. Columns the roster does not know are ignored."""
+    positions: dict[str, int] = {}
+    found: dict[str, str] = {}
+    for position, heading in enumerate(headings):
+        key = re.sub(r"\s+", "", heading).replace("（", "(").replace("）", ")").lower()
+        field_name = ACCEPTED_HEADINGS.get(key)
+        if field_name and field_name not in found:
+            positions[field_name], found[field_name] = position, heading
+    missing = [column.heading for column in COLUMNS if column.field not in found]
+    if missing:
+        raise RosterFileError(
+            _("Missing columns: %(columns)s. The first row must hold the column headings; start from the template.")
+            % {"columns": ", ".join(missing)}
+        )
+    return positions, found
+
+
+def _clean(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).replace("\u00a0", " ").strip()
+
+
+# Checking rows ----------------------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """YYYY-MM-DD, YYYY/M/D (as Chinese Excel writes dates in CSV), or an Excel date number."""
+    match = _DATE.match(text)
+    try:
+        if match:
+            day = datetime.date(*(int(part) for part in match.groups()))
+        elif text.isdigit() and len(text) <= 5:
+            day = EXCEL_EPOCH + datetime.timedelta(days=int(text))
+        else:
+            return None
+    except ValueError:
+        return None
+    return day if EARLIEST_DATE <= day <= LATEST_DATE else None
+
+
+def _choice_list(values: dict) -> str:
+    return "、".join(f"{chinese}({value})" for chinese, value in values.items())
+
+
+def parse_row(number: int, cells: dict[str, str], errors: RowErrors) -> RosterRow:
+    """The row in the platform's terms. What is wrong with it goes to ``errors``, and its bad values are
+    None; the row is still returned, so that its region and institution codes are checked too."""
+    for field_name in REQUIRED_FIELDS:
+        if not cells[field_name]:
+            errors.add(number, field_name, _("This column must be filled in."))
+
+    name = cells["name"]
+    if len(name) > 50:
+        errors.add(number, "name", _("A name has at most 50 characters."))
+
+    sex = ACCEPTED_SEX.get(cells["sex"].lower())
+    if cells["sex"] and sex is None:
+        errors.add(number, "sex", _("Write 男 or 女 (male or female), not %(value)s.") % {"value": cells["sex"]})
+
+    id_number = resident_id.normalise(cells["id_number"])
+    if id_number:
+        id_error = resident_id.validation_error(id_number)
+        if id_error:
+            errors.add(number, "id_number", id_error)
+        elif id_number == EXAMPLE_ID_NUMBER:
+            errors.add(number, "id_number", _("This is the template's example row; delete it."))
+
+    mobile = phone.normalise(cells["mobile"])
+    if mobile:
+        try:
+            phone.validate(mobile)
+        except ValidationError as error:
+            errors.add(number, "mobile", error.messages[0])
+
+    category = ACCEPTED_CATEGORY.get(cells["professional_category"].lower())
+    if cells["professional_category"] and category is None:
+        errors.add(
+            number, "professional_category",
+            _("Unknown professional category %(value)s; write one of %(choices)s.")
+            % {"value": cells["professional_category"], "choices": _choice_list(CATEGORY_VALUES)},
+        )
+
+    kind = ACCEPTED_POST.get(cells["post"].lower())
+    if cells["post"] and kind is None:
+        errors.add(
+            number, "post",
+            _("Unknown post %(value)s; write one of %(choices)s.")
+            % {"value": cells["post"], "choices": _choice_list(POST_VALUES)},
+        )
+
+    dates = {}
+    for field_name in ("start_date", "end_date"):
+        dates[field_name] = parse_date(cells[field_name]) if cells[field_name] else None
+        if cells[field_name] and dates[field_name] is None:
+            errors.add(
+                number, field_name,
+                _("%(value)s is not a date; write it as 2024-03-01 or 2024/3/1.") % {"value": cells[field_name]},
+            )
+    if dates["start_date"] and dates["end_date"] and dates["end_date"] < dates["start_date"]:
+        errors.add(number, "end_date", _("The end date is before the start date."))
+
+    return RosterRow(
+        number=number, name=name, sex=sex, id_number=id_number,
+        digest=resident_id.digest(id_number) if number not in errors.bad_rows else "",
+        mobile=mobile, professional_category=category, kind=kind, region_code=cells["region_code"],
+        institution_code=cells["institution_code"], start_date=dates["start_date"], end_date=dates["end_date"],
+    )
+
+
+def _overlap(first_start, first_end, second_start, second_end) -> bool:
+    return first_start <= (second_end or LATEST_DATE) and second_start <= (first_end or LATEST_DATE)
+
+
+def check_file_duplicates(rows: list[RosterRow], errors: RowErrors) -> None:
+    """What only the whole file shows: one person written two ways, one mobile for two people, one post
+    given twice for overlapping periods. The later row is reported, naming the earlier one."""
+    first_by_person: dict[str, RosterRow] = {}
+    person_by_mobile: dict[str, RosterRow] = {}
+    posts: dict[tuple, list[RosterRow]] = {}
+    for row in rows:
+        if row.number in errors.bad_rows:
+            continue
+        first = first_by_person.setdefault(row.digest, row)
+        for field_name in ("name", "sex", "mobile", "professional_category"):
+            if getattr(row, field_name) != getattr(first, field_name):
+                errors.add(
+                    row.number, field_name,
+                    _("Row %(row)s has the same resident ID number with a different value in this column.")
+                    % {"row": first.number},
+                )
+        holder = person_by_mobile.setdefault(row.mobile, row)
+        if holder.digest != row.digest:
+            errors.add(
+                row.number, "mobile",
+                _("Row %(row)s gives this mobile number to another person.") % {"row": holder.number},
+            )
+        same_post = posts.setdefault((row.digest, row.kind, row.place_code), [])
+        for earlier in same_post:
+            if _overlap(earlier.start_date, earlier.end_date, row.start_date, row.end_date):
+                errors.add(
+                    row.number, "post",
+                    _("Row %(row)s already gives this person this post here for an overlapping period.")
+                    % {"row": earlier.number},
+                )
+                break
+        same_post.append(row)
+
+
+# Comparing with the database --------------------------------------------------------------------------
+
+
+@dataclass
+class RosterPlan:
+    """What applying the file would change. Built by checking the rows against the database."""
+
+    new_people: dict[str, RosterRow] = field(default_factory=dict)  # digest -> first row of the person
+    changed_people: dict[int, Person] = field(default_factory=dict)
+    # Existing people without a trainee account, or whose mobile number (their sign-in name) changes.
+    people_needing_accounts: dict[int, Person] = field(default_factory=dict)
+    new_posts: list[tuple[RosterRow, Person | None, str, int | None]] = field(default_factory=list)
+    changed_posts: list[Post] = field(default_factory=list)
+    posts_closed: int = 0
+    posts_updated: int = 0
+
+    def summary(self) -> dict:
+        return {
+            "people_created": len(self.new_people),
+            "people_updated": len(self.changed_people),
+            "posts_opened": len(self.new_posts),
+            "posts_closed": self.posts_closed,
+            "posts_updated": self.posts_updated,
+        }
+
+
+def plan_rows(rows: list[RosterRow], *, scope: Scope, errors: RowErrors, on_progress=None) -> RosterPlan:
+    """Check ``rows`` against the database and work out what applying them changes. Regions and
+    institutions are loaded once; people, their posts and the accounts using the file's mobile numbers
+    with one query each per chunk of rows."""
+    regions = Region.objects.in_bulk({row.region_code for row in rows if row.region_code})
+    institutions = Institution.objects.in_bulk(
+        {row.institution_code for row in rows if row.institution_code}, field_name="code"
+    )
+    plan = RosterPlan()
+    people: dict[str, Person | None] = {}
+    posts_by_person: dict[int, list[Post]] = {}
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start:start + CHUNK_ROWS]
+        good_rows = [row for row in chunk if row.number not in errors.bad_rows]
+        _load_people(good_rows, people, posts_by_person, plan)
+        accounts_by_phone = dict(
+            User.objects.filter(phone__in={row.mobile for row in good_rows}).values_list("phone", "person_id")
+        )
+        for row in chunk:
+            _plan_row(row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, plan, errors)
+        if on_progress:
+            on_progress(start + len(chunk))
+    return plan
+
+
+def _load_people(chunk, people, posts_by_person, plan) -> None:
+    digests = {row.digest for row in chunk} - people.keys()
+    if not digests:
+        return
+    found = {person.id_number_digest: person for person in Person.objects.filter(id_number_digest__in=digests)}
+    for digest in digests:
+        people[digest] = found.get(digest)
+    ids = [person.pk for person in found.values()]
+    for post in Post.objects.filter(person_id__in=ids).order_by("start_date"):
+        posts_by_person.setdefault(post.person_id, []).append(post)
+    with_account = set(User.objects.filter(person_id__in=ids).values_list("person_id", flat=True))
+    for person in found.values():
+        if person.pk not in with_account:
+            plan.people_needing_accounts[person.pk] = person
+
+
+def _place_column(row: RosterRow) -> str:
+    return "institution_code" if row.kind in INSTITUTION_POSTS or row.institution_code else "region_code"
+
+
+def _plan_row(row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, plan, errors) -> None:
+    region = institution = None
+    if row.region_code:
+        region = regions.get(row.region_code)
+        if region is None:
+            errors.add(
+                row.number, "region_code", _("There is no region with the code %(code)s.") % {"code": row.region_code}
+            )
+        elif not scope.contains_region_code(region.code):
+            errors.add(
+                row.number, "region_code",
+                _("%(region)s (%(code)s) is outside the area you administer.")
+                % {"region": region.name, "code": region.code},
+            )
+    if row.institution_code:
+        institution = institutions.get(row.institution_code)
+        if institution is None:
+            errors.add(
+                row.number, "institution_code",
+                _("There is no institution with the code %(code)s.") % {"code": row.institution_code},
+            )
+        elif not scope.contains_institution(institution):
+            errors.add(
+                row.number, "institution_code",
+                _("%(institution)s is not an institution you administer.") % {"institution": institution.name},
+            )
+    if row.number in errors.bad_rows:
+        return  # the rest needs every value of the row
+    place_error = post_place_error(row.kind, region, institution)
+    if place_error:
+        errors.add(row.number, _place_column(row), place_error)
+
+    person = people[row.digest]
+    # accounts.services.account_phone_taken, for a chunk of rows at once: the number signs in to an
+    # account that is not this person's.
+    if row.mobile in accounts_by_phone and (person is None or accounts_by_phone[row.mobile] != person.pk):
+        errors.add(row.number, "mobile", _("This mobile number already signs in to another person's account."))
+    if row.number in errors.bad_rows:
+        return
+
+    # A post in an institution is filed under the institution's region (see Post).
+    place = (institution.region_id, institution.pk) if institution else (region.code, None)
+    if person is None:
+        plan.new_people.setdefault(row.digest, row)
+        plan.new_posts.append((row, None, *place))
+        return
+    _plan_person_update(row, person, plan)
+    _plan_post(row, person, place, posts_by_person.get(person.pk, []), plan, errors)
+
+
+def _plan_person_update(row: RosterRow, person: Person, plan: RosterPlan) -> None:
+    if person.pk in plan.changed_people:
+        return
+    new_values = {
+        "name": row.name, "sex": row.sex, "mobile": row.mobile, "professional_category": row.professional_category,
+    }
+    if any(getattr(person, name) != value for name, value in new_values.items()):
+        if person.mobile != row.mobile:
+            plan.people_needing_accounts[person.pk] = person
+        for name, value in new_values.items():
+            setattr(person, name, value)
+        plan.changed_people[person.pk] = person
+
+
+def _plan_post(row, person, place, existing_posts, plan, errors) -> None:
+    """Update the end date of the post the row repeats (same person, post, place and start date), or open
+    a new one, unless the row overlaps another period of the same post."""
+    region_code, institution_id = place
+    for post in existing_posts:
+        if post.kind != row.kind or post.region_id != region_code or post.institution_id != institution_id:
+            continue
+        if post.start_date == row.start_date:
+            if post.end_date != row.end_date:
+                if post.end_date is None:
+                    plan.posts_closed += 1
+                else:
+                    plan.posts_updated += 1
+                post.end_date = row.end_date
+                plan.changed_posts.append(post)
+            return
+        if _overlap(post.start_date, post.end_date, row.start_date, row.end_date):
+            errors.add(
+                row.number, "start_date",
+                _("This person already holds this post here from %(start)s; give that start date to update the post.")
+                % {"start": post.start_date.isoformat()},
+            )
+            return
+    plan.new_posts.append((row, person, *place))
+
+
+def apply_plan(plan: RosterPlan) -> None:
+    """Write ``plan``: inserts and updates in batches. Called inside the apply transaction."""
+    now = timezone.now()
+    created = []
+    for row in plan.new_people.values():
+        person = Person(
+            name=row.name, sex=row.sex, mobile=row.mobile, professional_category=row.professional_category,
+        )
+        person.set_id_number(row.id_number)
+        created.append(person)
+    Person.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    created_by_digest = {person.id_number_digest: person for person in created}
+
+    changed = list(plan.changed_people.values())
+    for person in changed:
+        person.updated_at = now  # bulk_update does not touch auto_now fields
+    Person.objects.bulk_update(
+        changed, ["name", "sex", "mobile", "professional_category", "updated_at"], batch_size=BATCH_SIZE
+    )
+
+    Post.objects.bulk_create(
+        [
+            Post(
+                person=person or created_by_digest[row.digest], kind=row.kind, region_id=region_code,
+                institution_id=institution_id, start_date=row.start_date, end_date=row.end_date,
+            )
+            for row, person, region_code, institution_id in plan.new_posts
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    Post.objects.bulk_update(plan.changed_posts, ["end_date"], batch_size=BATCH_SIZE)
+
+    # Accounts come from the roster: every person has one, signed in to by their mobile number. New
+    # people's accounts are created in bulk; the few existing people without an account or with a new
+    # mobile number go through account_for_person.
+    accounts_for_people(people=created)
+    for person in plan.people_needing_accounts.values():
+        account_for_person(person=person)
+
+
+# The import's life ------------------------------------------------------------------------------------
+
+
+def roster_imports_for(*, user) -> QuerySet:
+    """The imports ``user`` may see: their own; a system administrator sees every import."""
+    imports = RosterImport.objects.select_related("created_by")
+    if user.is_superuser:
+        return imports
+    return imports.filter(created_by=user)
+
+
+def roster_import_create(*, created_by, upload, language: str) -> RosterImport:
+    """Keep the uploaded file and queue its check."""
+    roster_import = RosterImport(created_by=created_by, file_name=upload.name[:255], language=language)
+    # Stored under the import's id: the name given by the user may be long or say too much.
+    upload.name = f"{roster_import.pk}{Path(upload.name).suffix.lower()}"
+    roster_import.file = upload
+    roster_import.save()
+    transaction.on_commit(lambda: validate_roster_import.delay(str(roster_import.pk)))
+    return roster_import
+
+
+def roster_import_confirm(*, roster_import: RosterImport) -> bool:
+    """Queue the apply of a checked file. Only a valid import moves on, and only once: a second click
+    (or a second administrator) finds it applying and queues nothing."""
+    moved = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImport.Status.VALID).update(
+        status=RosterImport.Status.APPLYING, processed_rows=0
+    )
+    if moved:
+        transaction.on_commit(lambda: apply_roster_import.delay(str(roster_import.pk)))
+    roster_import.refresh_from_db()
+    return bool(moved)
+
+
+def roster_import_validate(*, roster_import: RosterImport) -> None:
+    """Check every row; the import ends invalid (with every error) or valid (with a preview)."""
+    if roster_import.status not in {RosterImport.Status.PENDING, RosterImport.Status.VALIDATING}:
+        return  # already checked: a repeated task changes nothing
+    _set(roster_import, status=RosterImport.Status.VALIDATING, processed_rows=0)
+    with translation.override(roster_import.language or settings.LANGUAGE_CODE):
+        try:
+            rows, errors = _read_and_parse(roster_import)
+        except RosterFileError as error:
+            _finish(roster_import, RosterImport.Status.INVALID, errors=[_file_error(error)])
+            return
+        plan = plan_rows(
+            rows, scope=scope_for(roster_import.created_by), errors=errors,
+            on_progress=lambda done: _set(roster_import, processed_rows=done),
+        )
+    if errors:
+        _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
+    else:
+        _set(
+            roster_import, status=RosterImport.Status.VALID, processed_rows=roster_import.total_rows,
+            summary=plan.summary(), errors=[],
+        )
+
+
+def roster_import_apply(*, roster_import: RosterImport) -> None:
+    """Check again and write everything in one transaction. Safe to run twice: an applied import is
+    left alone, and a retry after a failure starts from the database as the rolled-back attempt left it."""
+    if roster_import.status == RosterImport.Status.DONE:
+        return
+    if roster_import.status not in {RosterImport.Status.VALID, RosterImport.Status.APPLYING}:
+        logger.warning("Roster import %s is %s, not checked; not applied.", roster_import.pk, roster_import.status)
+        return
+    _set(roster_import, status=RosterImport.Status.APPLYING, processed_rows=0)
+    with translation.override(roster_import.language or settings.LANGUAGE_CODE):
+        try:
+            rows, errors = _read_and_parse(roster_import)
+        except RosterFileError as error:
+            _finish(roster_import, RosterImport.Status.INVALID, errors=[_file_error(error)])
+            return
+        with transaction.atomic():
+            # Two workers given the same import: the second waits here, then finds it done.
+            locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+            if locked.status == RosterImport.Status.DONE:
+                return
+            plan = plan_rows(rows, scope=scope_for(roster_import.created_by), errors=errors)
+            if not errors:
+                apply_plan(plan)
+                _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
+                logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
+                return
+    # The database changed since the preview and some rows no longer fit.
+    _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
+
+
+def roster_import_fail(*, import_id, message: str) -> None:
+    """Called when the background job gives up, so the page shows the failure instead of waiting."""
+    RosterImport.objects.filter(pk=import_id).exclude(status=RosterImport.Status.DONE).update(
+        status=RosterImport.Status.FAILED, failure_message=message[:2000], finished_at=timezone.now()
+    )
+    roster_import = RosterImport.objects.filter(pk=import_id).first()
+    if roster_import and roster_import.status == RosterImport.Status.FAILED:
+        _delete_file(roster_import)
+
+
+def _read_and_parse(roster_import: RosterImport) -> tuple[list[RosterRow], RowErrors]:
+    with roster_import.file.open("rb") as handle:
+        data = handle.read()
+    cells_by_row, headings = read_roster(data, name=roster_import.file_name)
+    del data
+    _set(roster_import, total_rows=len(cells_by_row))
+    errors = RowErrors(headings)
+    rows = [parse_row(number, cells, errors) for number, cells in cells_by_row]
+    del cells_by_row
+    check_file_duplicates(rows, errors)
+    return rows, errors
+
+
+def _file_error(error: RosterFileError) -> dict:
+    return {"row": None, "column": "", "field": "", "message": str(error)}
+
+
+def _set(roster_import: RosterImport, **values) -> None:
+    """A short write of the given fields only, committed at once outside a transaction."""
+    for name, value in values.items():
+        setattr(roster_import, name, value)
+    RosterImport.objects.filter(pk=roster_import.pk).update(**values)
+
+
+def _finish(roster_import: RosterImport, status: str, *, errors=None, summary=None) -> None:
+    values = {"status": status, "finished_at": timezone.now(), "errors": errors or []}
+    if summary is not None:
+        values["summary"] = summary
+    if status == RosterImport.Status.DONE:
+        values["processed_rows"] = roster_import.total_rows
+    _set(roster_import, **values)
+    _delete_file(roster_import)
+
+
+def _delete_file(roster_import: RosterImport) -> None:
+    """The uploaded file holds resident ID numbers in clear; once the import is over it is not kept.
+    The record (who, when, what changed, which rows were wrong) stays."""
+    if roster_import.file:
+        transaction.on_commit(lambda: roster_import.file.storage.delete(roster_import.file.name))
+
+
+# The template -----------------------------------------------------------------------------------------
+
+EXAMPLE_ROW = {
+    "name": "张三",
+    "sex": "女",
+    "id_number": EXAMPLE_ID_NUMBER,
+    "mobile": "13800000000",
+    "professional_category": "社工",
+    "post": "儿童主任",
+    "region_code": "330102001201",
+    "institution_code": "",
+    "start_date": "2024-01-01",
+    "end_date": "",
+}
+TEMPLATE_ROWS = 5000  # rows formatted (text cells, drop-down lists) below the headings
+
+
+def template_csv() -> bytes:
+    """Headings and the example row, UTF-8 with the byte-order mark Excel needs to show Chinese."""
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow([column.heading for column in COLUMNS])
+    writer.writerow([EXAMPLE_ROW[column.field] for column in COLUMNS])
+    return output.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx() -> bytes:
+    """A workbook: the roster sheet (headings, the example row, ID number and mobile columns formatted as
+    text so Excel keeps every digit, drop-down lists for the fixed values) and a sheet of instructions."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "名册(roster)"
+    sheet.append([column.heading for column in COLUMNS])
+    sheet.append([EXAMPLE_ROW[column.field] for column in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    letters = {column.field: openpyxl.utils.get_column_letter(position) for position, column in enumerate(COLUMNS, 1)}
+    for column in COLUMNS:
+        sheet.column_dimensions[letters[column.field]].width = max(14, len(column.heading) * 1.6)
+    for field_name in ("id_number", "mobile", "region_code", "institution_code"):
+        for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + TEMPLATE_ROWS):
+            sheet[f"{letters[field_name]}{row}"].number_format = "@"
+    for field_name, values in (
+        ("sex", SEX_VALUES), ("professional_category", CATEGORY_VALUES), ("post", POST_VALUES),
+    ):
+        validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+        validation.add(f"{letters[field_name]}{FIRST_DATA_ROW}:{letters[field_name]}{FIRST_DATA_ROW + TEMPLATE_ROWS}")
+        sheet.add_data_validation(validation)
+
+    notes = book.create_sheet("说明(instructions)")
+    notes.append([_("Column"), _("Required"), _("What to write")])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for column in COLUMNS:
+        required = _("yes") if column.field in REQUIRED_FIELDS else _("see note")
+        notes.append([column.heading, required, _instruction(column.field)])
+    notes.append([])
+    notes.append([_("Delete the example row (张三) before you upload the file. The first row must stay the headings.")])
+    notes.column_dimensions["A"].width = 28
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 100
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _instruction(field_name: str) -> str:
+    return {
+        "name": _("The person's name as on the resident identity card."),
+        "sex": _("男 or 女."),
+        "id_number": _(
+            "The 18-character resident ID number. Keep the column formatted as text, or Excel loses the last digits."
+        ),
+        "mobile": _("11 digits. The person signs in with it; two people cannot share one."),
+        "professional_category": _("One of %(choices)s.") % {"choices": _choice_list(CATEGORY_VALUES)},
+        "post": _("One of %(choices)s.") % {"choices": _choice_list(POST_VALUES)},
+        "region_code": _(
+            "For a child supervisor the 9-digit township code, for a child director the 12-digit village code."
+        ),
+        "institution_code": _("For posts in an institution (head, carer, other staff): the institution's code."),
+        "start_date": _("The day the post began, as 2024-03-01 or 2024/3/1."),
+        "end_date": _("Empty while the post is held. A date closes the post; it is never deleted."),
+    }[field_name]

@@ -1,0 +1,249 @@
+"""People in the administrator's scope: find, export, view, edit, and open or close their posts."""
+import csv
+import io
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from academy.accounts import phone as mobile_numbers
+
+from .. import selectors, services
+from ..forms import PersonFilterForm, PersonForm, PostAddForm, PostCloseForm
+from ..models import Person, Post, PostKind, ProfessionalCategory, Sex
+from ..permissions import administrator_required, can_edit_id_number, can_see_full_id_number, can_see_mobile
+from ..scope import scope_for
+
+PEOPLE_PER_PAGE = 50
+EXPORT_CHUNK = 2000
+
+
+def _filter_form(scope, data, *, allow_id_number: bool) -> PersonFilterForm:
+    return PersonFilterForm(
+        data, region_choices=selectors.region_choices(scope=scope), allow_id_number=allow_id_number
+    )
+
+
+@administrator_required
+def person_list(request):
+    scope = scope_for(request.user)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = _filter_form(scope, request.POST, allow_id_number=True)
+        if form.is_valid() and not form.searches_id_number():
+            return redirect(f"{reverse('organisation:person_list')}?{form.query_string()}")
+        # A resident ID number search is answered here, on the POST, so the number stays out of the address.
+    else:
+        form = _filter_form(scope, request.GET, allow_id_number=False)
+
+    if form.is_valid():
+        search = form.search_arguments()
+        matching = selectors.people_search(scope=scope, on=today, **search)
+        query_string = form.query_string()
+    else:
+        search, matching, query_string = {"current_only": True, "descending": False}, Person.objects.none(), ""
+    page = Paginator(matching, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    # Only the page's people are read in full, with their posts: see selectors.people_with_posts.
+    people = selectors.people_with_posts(
+        page.object_list, scope=scope, on=today, current_only=search["current_only"], descending=search["descending"]
+    )
+    sort = form.cleaned_data.get("sort", "") if form.is_valid() else ""
+    labels = _ChoiceLabels()
+    return render(request, "organisation/person_list.html", {
+        "form": form,
+        "page_obj": page,
+        "rows": [_PersonRow.of(person, labels) for person in people],
+        "query_string": query_string,
+        "export_query": "" if form.is_valid() and form.searches_id_number() else query_string,
+        "searched_id_number": form.is_valid() and form.searches_id_number(),
+        "reverse_sort_query": form.query_string(sort="" if sort else "-name") if form.is_valid() else "",
+        "sorted_descending": sort == "-name",
+        # The filters fold away on phones; they stay open while one is in use or wrong.
+        "filters_in_use": sum(1 for name in ("kind", "region", "held") if form.data.get(name) or name in form.errors),
+    })
+
+
+@administrator_required
+def person_export(request, file_format):
+    if file_format not in ("csv", "xlsx"):
+        raise Http404
+    scope = scope_for(request.user)
+    form = _filter_form(scope, request.GET, allow_id_number=False)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("The filters of this export are not valid."))
+    today, search = timezone.localdate(), form.search_arguments()
+    people = selectors.people_with_posts(
+        selectors.people_search(scope=scope, on=today, **search), scope=scope, on=today,
+        current_only=search["current_only"], descending=search["descending"],
+    )
+    rows = _export_rows(people, request.user)
+    filename = f"people-{today:%Y%m%d}.{file_format}"
+    if file_format == "csv":
+        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            _xlsx_bytes(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _ChoiceLabels:
+    """Choice labels translated once per request: get_FOO_display() translates every choice of its
+    field on each call, which would cost more than the rest of a row."""
+
+    def __init__(self):
+        self.sex = {value: str(label) for value, label in Sex.choices}
+        self.post = {value: str(label) for value, label in PostKind.choices}
+        self.category = {value: str(label) for value, label in ProfessionalCategory.choices}
+        self.account = {None: _("No account"), False: _("Not yet claimed"), True: _("Claimed")}
+
+
+@dataclass
+class _PersonRow:
+    """A person as a row of the list or the export."""
+
+    person: Person
+    sex: str
+    category: str
+    posts: list[tuple[str, str, Post]]  # (post name, place, post)
+    account: str
+
+    @classmethod
+    def of(cls, person: Person, labels: _ChoiceLabels) -> "_PersonRow":
+        return cls(
+            person=person,
+            sex=labels.sex[person.sex],
+            category=labels.category[person.professional_category],
+            posts=[(labels.post[post.kind], selectors.post_place_label(post), post) for post in person.listed_posts],
+            account=labels.account[person.account_claimed],
+        )
+
+
+def _export_rows(people, user):
+    """The header, then one row per person. ID numbers in full only for those allowed to see them."""
+    yield [
+        _("Name"), _("Sex"), _("Resident ID number"), _("Mobile number"), _("Professional category"),
+        _("Posts"), _("Account"),
+    ]
+    labels = _ChoiceLabels()
+    for person in people.iterator(chunk_size=EXPORT_CHUNK):
+        row = _PersonRow.of(person, labels)
+        yield [
+            person.name,
+            row.sex,
+            person.id_number if can_see_full_id_number(user, person) else person.id_number_masked,
+            person.mobile,  # administrators see the mobile numbers of everyone in their scope
+            row.category,
+            "; ".join(f"{name} {place} {_post_dates(post)}" for name, place, post in row.posts),
+            row.account,
+        ]
+
+
+def _post_dates(post: Post) -> str:
+    return f"{post.start_date:%Y-%m-%d}~{post.end_date:%Y-%m-%d}" if post.end_date else f"{post.start_date:%Y-%m-%d}~"
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """A cell starting with = + - @ is run as a formula by spreadsheets; quote it so it stays text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(rows):
+    # The byte-order mark makes Excel read the file as UTF-8, so Chinese names survive.
+    yield "\ufeff"
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow([_spreadsheet_safe(str(value)) for value in row])
+
+
+def _xlsx_bytes(rows) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("People"))
+    for row in rows:
+        sheet.append([_spreadsheet_safe(str(value)) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _person_in_scope(request, pk) -> Person:
+    scope = scope_for(request.user)
+    return get_object_or_404(selectors.with_account_status(scope.people(Person.objects.all())), pk=pk)
+
+
+@administrator_required
+def person_detail(request, pk):
+    scope = scope_for(request.user)
+    person = _person_in_scope(request, pk)
+    posts = list(selectors.person_posts(scope=scope, person=person))
+    today = timezone.localdate()
+    return render(request, "organisation/person_detail.html", {
+        "person": person,
+        "id_number": person.id_number if can_see_full_id_number(request.user, person) else person.id_number_masked,
+        "mobile": person.mobile if can_see_mobile(request.user, person) else mobile_numbers.mask(person.mobile),
+        "account_status": _ChoiceLabels().account[person.account_claimed],
+        "posts": [(post, selectors.post_place_label(post), post.is_held_on(today)) for post in posts],
+        "close_form": PostCloseForm(post=None, initial={"end_date": today}),
+    })
+
+
+@administrator_required
+def person_edit(request, pk):
+    person = _person_in_scope(request, pk)
+    # Only system administrators correct a resident ID number; everyone else sees it masked.
+    form = PersonForm(request.POST or None, instance=person, can_edit_id_number=can_edit_id_number(request.user))
+    if request.method == "POST" and form.is_valid():
+        services.person_update(
+            person=person, id_number=form.cleaned_data.get("id_number"), name=form.cleaned_data["name"],
+            sex=form.cleaned_data["sex"], mobile=form.cleaned_data["mobile"],
+            professional_category=form.cleaned_data["professional_category"],
+        )
+        messages.success(request, _("The details of %(name)s were saved.") % {"name": person.name})
+        return redirect(person)
+    return render(request, "organisation/person_form.html", {"person": person, "form": form})
+
+
+@administrator_required
+def post_add(request, pk):
+    scope = scope_for(request.user)
+    person = _person_in_scope(request, pk)
+    form = PostAddForm(request.POST or None, scope=scope)
+    if request.method == "POST" and form.is_valid():
+        post = services.post_open(person=person, **form.post_arguments())
+        messages.success(request, _("%(name)s now holds the post %(post)s.") % {
+            "name": person.name, "post": post.get_kind_display(),
+        })
+        return redirect(person)
+    return render(request, "organisation/post_form.html", {"person": person, "form": form})
+
+
+@administrator_required
+@require_POST
+def post_close(request, pk):
+    scope = scope_for(request.user)
+    post = get_object_or_404(scope.posts(Post.objects.select_related("person")), pk=pk)
+    if post.end_date is not None:
+        messages.warning(request, _("This post already ended on %(date)s.") % {"date": post.end_date})
+        return redirect(post.person)
+    form = PostCloseForm(request.POST, post=post)
+    if form.is_valid():
+        services.post_close(post=post, end_date=form.cleaned_data["end_date"])
+        messages.success(request, _("The post %(post)s of %(name)s ends on %(date)s.") % {
+            "post": post.get_kind_display(), "name": post.person.name, "date": post.end_date,
+        })
+    else:
+        messages.error(request, " ".join(form.errors["end_date"]))
+    return redirect(post.person)

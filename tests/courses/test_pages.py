@@ -1,0 +1,210 @@
+"""The catalogue, course and lesson pages as a trainee, a visitor and a non-trainee see them."""
+import re
+from unittest import mock
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.template.response import TemplateResponse
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from academy.organisation.models import PostKind
+from courses.completion import course_completion_check
+from courses.models import CoursePage, LessonPage, LessonProgress
+from courses.years import training_year
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def text_lesson(course):
+    return course.lessons()[0]
+
+
+@pytest.fixture
+def video_lesson(course):
+    return course.lessons()[1]
+
+
+@pytest.fixture
+def trainee(client, director):
+    client.force_login(director)
+    return client
+
+
+def complete(person, *lessons):
+    for lesson in lessons:
+        LessonProgress.objects.update_or_create(
+            person=person, lesson=lesson, year=training_year(), defaults={"completed_at": timezone.now()}
+        )
+
+
+# --- The catalogue --------------------------------------------------------------------------------------
+
+
+def test_the_catalogue_lists_courses_and_marks_those_for_my_post(trainee, catalogue, course):
+    catalogue.add_child(instance=CoursePage(
+        title="护理员日常照料", slug="carer-care", summary="日常照料与康复配合", audience=[PostKind.CARER], credit_hours=6,
+    ))
+    html = trainee.get(catalogue.url).content.decode()
+    assert "儿童主任履职基础" in html and "护理员日常照料" in html
+    assert "儿童主任的职责与工作方法" in html
+    assert html.count('class="badge badge-ok"') == 1  # only the directors' course is for this director
+    assert html.index("badge-ok") < html.index("护理员日常照料")
+
+
+def test_a_visitor_sees_the_catalogue(client, catalogue, course):
+    response = client.get(catalogue.url)
+    assert response.status_code == 200
+    assert "儿童主任履职基础" in response.content.decode()
+
+
+# --- The course page ------------------------------------------------------------------------------------
+
+
+def test_the_course_page_shows_each_lesson_status_the_exam_and_progress(trainee, director, course, text_lesson, video_lesson):
+    complete(director.person, text_lesson)
+    LessonProgress.objects.create(person=director.person, lesson=video_lesson, year=training_year())
+    response = trainee.get(course.url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("private") or "private" in response["Cache-Control"]
+    assert re.search(r"lesson-complete.*第一课 职责", html, re.S)
+    assert re.search(r"lesson-in_progress.*第二课 家访", html, re.S)
+    assert course.exam().url in html
+    assert "33%" in html  # one of two lessons and the exam still to pass
+    # Continue where the trainee stopped.
+    assert re.search(r'class="button button-block" href="%s"' % video_lesson.url, html)
+
+
+def test_in_order_lessons_are_locked_until_the_one_before_is_complete(trainee, director, course, video_lesson):
+    course.lessons_in_order = True
+    course.save()
+    html = trainee.get(course.url).content.decode()
+    assert 'lesson-item lesson-locked' in html
+    assert f'href="{video_lesson.url}"' not in html  # a locked lesson is no link
+
+    response = trainee.get(video_lesson.url)
+    assert response.status_code == 302 and response["Location"] == course.url
+    assert any("order" in str(message) for message in get_messages(response.wsgi_request))
+    assert not LessonProgress.objects.filter(lesson=video_lesson).exists()
+
+
+def test_a_completed_course_shows_its_record(trainee, director, course, text_lesson, video_lesson):
+    person, year = director.person, training_year()
+    complete(person, text_lesson, video_lesson)
+    course.exam().attempts.create(
+        person=person, year=year, number=1, started_at=timezone.now(), deadline_at=timezone.now(),
+        submitted_at=timezone.now(), score=90, passed=True,
+    )
+    course_completion_check(person=person, course=course, year=year)
+    html = trainee.get(course.url).content.decode()
+    assert "course-complete" in html
+    assert timezone.localdate().strftime("%Y-%m-%d") in html and "90" in html
+
+
+def test_a_visitor_sees_the_course_and_is_asked_to_sign_in(client, course):
+    html = client.get(course.url).content.decode()
+    assert "第一课 职责" in html
+    assert "/accounts/login/?next=" in html
+    assert "lesson-locked" not in html
+
+
+# --- The lesson page ------------------------------------------------------------------------------------
+
+
+def test_a_lesson_needs_a_signed_in_user(client, text_lesson):
+    response = client.get(text_lesson.url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_a_user_who_is_not_a_trainee_is_sent_back_with_a_message(client, course, text_lesson):
+    client.force_login(UserFactory())
+    response = client.get(text_lesson.url)
+    assert response.status_code == 302 and response["Location"] == course.url
+    assert list(get_messages(response.wsgi_request))
+
+
+def test_opening_a_lesson_starts_its_progress_for_the_year(trainee, director, text_lesson):
+    response = trainee.get(text_lesson.url)
+    assert response.status_code == 200
+    progress = LessonProgress.objects.get(person=director.person, lesson=text_lesson)
+    assert progress.year == training_year()
+    trainee.get(text_lesson.url)
+    assert LessonProgress.objects.count() == 1
+
+
+def test_the_lesson_page_renders_for_a_director(trainee, text_lesson, video_lesson):
+    html = trainee.get(text_lesson.url).content.decode()
+    assert "儿童主任负责村（社区）儿童工作。" in html
+    assert "Studied 0:00 of 1:00." in html or "0:00" in html
+    assert 'id="lesson-config"' in html and "js/lesson.js" in html
+    assert f'href="{video_lesson.url}"' in html  # the next lesson, shown once this one is complete
+
+
+def test_the_video_plays_inline_in_wechat_and_ios_and_never_by_itself(trainee, video_lesson):
+    html = trainee.get(video_lesson.url).content.decode()
+    video_tag = re.search(r"<video[^>]*>", html).group(0)
+    for attribute in ["controls", "playsinline", "webkit-playsinline", "x5-playsinline", 'x5-video-player-type="h5"',
+                      'preload="metadata"', f'data-block-id="{video_lesson.body[0].id}"']:
+        assert attribute in video_tag
+    assert "autoplay" not in html
+    assert '<source src="/media/videos/' in html
+
+
+def test_the_lesson_page_resumes_the_video_where_the_trainee_stopped(trainee, director, video_lesson):
+    block_id = video_lesson.body[0].id
+    LessonProgress.objects.create(
+        person=director.person, lesson=video_lesson, year=training_year(), last_sequence=7,
+        videos={block_id: {"position": 31.5, "furthest": 31.5}},
+    )
+    html = trainee.get(video_lesson.url).content.decode()
+    assert f'"positions": {{"{block_id}": 31.5}}' in html
+    assert '"sequence": 7' in html
+
+
+def test_the_lesson_page_never_says_which_answer_is_right(trainee, quiz_lesson):
+    html = trainee.get(quiz_lesson.url).content.decode()
+    forms = re.findall(r"<form class=\"card knowledge-check\".*?</form>", html, re.S)
+    assert len(forms) == 2
+    for form in forms:
+        labels = re.findall(r"<label class=\"exam-option\">.*?</label>", form, re.S)
+        # Every option's markup is the same but for its number and text: nothing marks the right one.
+        shapes = {re.sub(r'value="\d+"|<span>.*?</span>', "", label) for label in labels}
+        assert len(labels) == 3 and len(shapes) == 1
+    assert "is_correct" not in html and "《未成年人保护法》第十一条" not in html  # nor the explanation
+    assert 'type="radio"' in forms[0] and 'type="checkbox"' in forms[1]
+
+
+def test_a_lesson_page_weighs_under_150_kb(trainee, quiz_lesson):
+    response = trainee.get(quiz_lesson.url)
+    assert len(response.content) < 150 * 1024
+
+
+def test_a_lesson_page_adds_three_queries_to_the_site_frame(trainee, video_lesson):
+    """The lesson's own reads: its course's lessons and exam, the trainee's progress in them, its videos.
+    Everything else is the cost of any signed-in Wagtail page: measured by serving the bare frame instead."""
+    trainee.get(video_lesson.url)  # the first visit creates the progress row
+
+    def frame_only(self, request, *args, **kwargs):
+        return TemplateResponse(request, "base.html", {"page": self})
+
+    with mock.patch.object(LessonPage, "serve", frame_only), CaptureQueriesContext(connection) as frame:
+        trainee.get(video_lesson.url)
+    with CaptureQueriesContext(connection) as lesson:
+        assert trainee.get(video_lesson.url).status_code == 200
+    assert len(lesson) - len(frame) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Issue 3 asks for under 10. Wagtail's routing (7 queries at this depth), its view-restriction check (2), "
+    "the session, user, person and the menu's permission check (5) and the site (1) come before the "
+    "lesson's own 3: see bench/lesson_page.py and the lead's decision on routing and sessions."
+))
+def test_a_lesson_page_makes_under_10_queries(trainee, video_lesson, django_assert_max_num_queries):
+    trainee.get(video_lesson.url)
+    with django_assert_max_num_queries(9):
+        assert trainee.get(video_lesson.url).status_code == 200

@@ -1,0 +1,296 @@
+"""The completion rules of courses/progress.py, with the server's clock moved by hand."""
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from courses.completion import course_status
+from courses.models import LessonPage, LessonProgress, TrainingRecord
+from courses.progress import (
+    LessonStatus, course_outline, lesson_heartbeat_apply, lesson_progress_open, lesson_progress_summary,
+    lesson_requirements,
+)
+from courses.years import training_year
+
+pytestmark = pytest.mark.django_db
+
+START = timezone.make_aware(datetime.datetime(2026, 3, 2, 9, 0, 0))
+
+
+def at(seconds: float) -> datetime.datetime:
+    return START + datetime.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def text_lesson(course):
+    return course.lessons()[0]  # 1 minute of study, no video
+
+
+@pytest.fixture
+def video_lesson(course):
+    return course.lessons()[1]  # one video of 60 s
+
+
+@pytest.fixture
+def person(director):
+    return director.person
+
+
+class Trainee:
+    """Sends heartbeats as a lesson page would, with the clock given."""
+
+    def __init__(self, person, lesson):
+        self.person, self.lesson, self.sequence = person, lesson, 0
+        self.video_block_id = next(iter(lesson_requirements(lesson).video_durations), None)
+
+    def beat(self, seconds, position=None, sequence=None):
+        if sequence is None:
+            self.sequence += 1
+            sequence = self.sequence
+        return lesson_heartbeat_apply(
+            person_id=self.person.pk, lesson_id=self.lesson.pk, sequence=sequence,
+            video_block_id=self.video_block_id if position is not None else None, position=position,
+            now=at(seconds),
+        )
+
+    @property
+    def progress(self):
+        return LessonProgress.objects.get(person=self.person, lesson=self.lesson)
+
+    def furthest(self):
+        return self.progress.videos[self.video_block_id]["furthest"]
+
+
+def opened(person, lesson):
+    lesson_progress_open(person=person, lesson=lesson, now=at(0))
+    return Trainee(person, lesson)
+
+
+# --- Text lessons: time measured by the server ----------------------------------------------------------
+
+
+def test_text_lesson_completes_only_after_the_minimum_study_time(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    for number in range(1, 6):
+        trainee.beat(10 * number)
+    assert trainee.progress.study_seconds == 50
+    assert trainee.progress.completed_at is None
+
+    result = trainee.beat(60)
+    assert result.just_completed
+    assert trainee.progress.completed_at == at(60)
+    assert trainee.progress.study_seconds == 60
+
+
+def test_heartbeats_sent_faster_gain_nothing(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    for number in range(1, 301):  # 300 heartbeats in 30 seconds
+        trainee.beat(number / 10)
+    # The first heartbeat of a visit counts one interval; after it, never more than the real time.
+    assert trainee.progress.study_seconds <= 10 + 30
+    assert trainee.progress.completed_at is None
+
+
+def test_a_long_gap_counts_one_interval_only(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    trainee.beat(10)
+    trainee.beat(3600)  # the phone slept for an hour
+    assert trainee.progress.study_seconds == 20
+
+
+def test_a_repeated_or_late_heartbeat_is_not_counted_twice(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    trainee.beat(10, sequence=1)
+    trainee.beat(20, sequence=2)
+    repeated = trainee.beat(30, sequence=2)
+    late = trainee.beat(31, sequence=1)
+    assert not repeated.accepted and not late.accepted
+    assert trainee.progress.last_sequence == 2
+    assert trainee.progress.study_seconds == 20
+
+
+def test_no_heartbeat_counts_for_a_lesson_never_opened(person, text_lesson):
+    result = lesson_heartbeat_apply(person_id=person.pk, lesson_id=text_lesson.pk, sequence=1, now=at(10))
+    assert result is None
+    assert not LessonProgress.objects.exists()
+
+
+def test_completion_is_set_once(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    for number in range(1, 7):
+        trainee.beat(10 * number)
+    result = trainee.beat(70)
+    assert result.accepted and not result.just_completed
+    assert trainee.progress.completed_at == at(60)
+
+
+# --- Video lessons: continuous watching at a believable speed -------------------------------------------
+
+
+def test_video_lesson_completes_once_90_percent_is_watched_continuously(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    for second in range(10, 60, 10):
+        trainee.beat(second, position=second)
+    assert trainee.furthest() == 50
+    assert trainee.progress.completed_at is None
+
+    result = trainee.beat(54, position=54)  # the pause button, 90% in
+    assert result.just_completed
+    summary = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))
+    assert summary["complete"] and summary["videos"] == {trainee.video_block_id: 90}
+
+
+def test_seeking_ahead_does_not_count(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    trainee.beat(12, position=45)  # jumps ahead
+    for second, position in [(22, 55), (27, 60)]:  # and watches from there to the end
+        trainee.beat(second, position=position)
+    assert trainee.furthest() == 10
+    assert trainee.progress.completed_at is None
+    summary = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))
+    assert "0:10" in summary["status"]  # the page says where counting stopped
+
+
+def test_coming_back_to_watched_ground_counts_again(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    trainee.beat(12, position=45)  # a seek ahead
+    trainee.beat(14, position=9)  # back again
+    for second in range(24, 74, 10):
+        trainee.beat(second, position=second - 5)
+    assert trainee.furthest() == 59
+    assert trainee.progress.completed_at is not None
+
+
+def test_playback_faster_than_the_allowed_rate_does_not_count(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    for number in range(1, 4):  # double speed: 20 s of video every 10 s, to the end
+        trainee.beat(10 * number, position=20 * number)
+    assert trainee.furthest() <= 30 * 1.5
+    assert trainee.progress.completed_at is None
+
+
+def test_a_forged_heartbeat_at_the_end_of_the_video_does_not_complete(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=60)
+    assert trainee.furthest() == 0
+    assert trainee.progress.completed_at is None
+
+
+def test_no_rhythm_of_heartbeats_watches_faster_than_the_rate(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    # A forger sends a heartbeat every 0.2 s, each claiming as much as the tolerance would allow.
+    position = 10
+    for number in range(1, 101):
+        position += 0.2 * 1.5 + 4
+        trainee.beat(10 + number * 0.2, position=min(position, 60))
+    assert trainee.furthest() <= 10 + 20 * 1.5
+
+
+def test_the_position_is_kept_for_resuming(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    trainee.beat(15, position=14.5)
+    summary = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))
+    assert summary["positions"] == {trainee.video_block_id: 14.5}
+
+
+def test_the_length_of_a_video_comes_from_the_server(person, video_lesson):
+    requirements = lesson_requirements(video_lesson)
+    assert list(requirements.video_durations.values()) == [60]
+
+
+def test_a_video_of_unknown_length_falls_back_to_study_time(person, course, video_lesson):
+    video = video_lesson.body[0].value["video"]
+    video.duration_seconds = 0
+    video.save()
+    lesson = LessonPage.objects.get(pk=video_lesson.pk)
+    assert not lesson_requirements(lesson).has_videos
+    trainee = opened(person, lesson)
+    for number in range(1, 7):
+        trainee.beat(10 * number)
+    assert trainee.progress.completed_at is not None
+
+
+# --- Completion of the course ----------------------------------------------------------------------------
+
+
+def test_the_last_lesson_completed_completes_a_course_whose_exam_was_passed(person, course, text_lesson, video_lesson):
+    year = training_year(at(0))
+    LessonProgress.objects.create(person=person, lesson=text_lesson, year=year, completed_at=at(-100))
+    course.exam().attempts.create(
+        person=person, year=year, number=1, started_at=at(-50), deadline_at=at(-40), submitted_at=at(-45),
+        score=80, passed=True,
+    )
+    trainee = opened(person, video_lesson)
+    for second in range(10, 60, 10):
+        trainee.beat(second, position=second)
+    assert not TrainingRecord.objects.exists()
+
+    trainee.beat(55, position=55)
+    record = TrainingRecord.objects.get(person=person, course=course)
+    assert record.credit_hours == 4 and record.score == 80
+    assert course_status(person=person, course=course, year=year).is_complete
+
+
+# --- The course outline: statuses and order -------------------------------------------------------------
+
+
+def test_lessons_taken_in_order_are_locked_until_the_one_before_is_complete(person, course, text_lesson):
+    course.lessons_in_order = True
+    course.save()
+    year = training_year()
+    outline = course_outline(person=person, course=course, year=year)
+    assert [entry.status for entry in outline.lessons] == [LessonStatus.NOT_STARTED, LessonStatus.LOCKED]
+
+    LessonProgress.objects.create(person=person, lesson=text_lesson, year=year, completed_at=timezone.now())
+    outline = course_outline(person=person, course=course, year=year)
+    assert [entry.status for entry in outline.lessons] == [LessonStatus.COMPLETE, LessonStatus.NOT_STARTED]
+
+
+def test_the_course_continues_at_the_lesson_studied_last(person, course, text_lesson, video_lesson):
+    year = training_year()
+    LessonProgress.objects.create(person=person, lesson=video_lesson, year=year, last_heartbeat_at=timezone.now())
+    LessonProgress.objects.create(
+        person=person, lesson=text_lesson, year=year, last_heartbeat_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    outline = course_outline(person=person, course=course, year=year)
+    assert outline.continue_entry.page.pk == video_lesson.pk
+    assert outline.next_after(video_lesson.pk).pk == course.exam().pk
+
+
+# --- Heartbeats arriving together (PostgreSQL: SQLite has no row locks) ---------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locking needs PostgreSQL")
+def test_heartbeats_arriving_together_are_each_counted_once(zhejiang_regions, course, director):
+    person, lesson = director.person, LessonPage.objects.get(pk=course.lessons()[0].pk)
+    lesson_progress_open(person=person, lesson=lesson)
+    accepted = []
+    barrier = threading.Barrier(8)
+
+    def send(sequence):
+        barrier.wait()
+        try:
+            result = lesson_heartbeat_apply(person_id=person.pk, lesson_id=lesson.pk, sequence=sequence)
+            accepted.append(result.accepted)
+        finally:
+            connection.close()
+
+    # Eight copies of heartbeat 1 at once, then eight different heartbeats at once.
+    for sequences in ([1] * 8, list(range(2, 10))):
+        threads = [threading.Thread(target=send, args=(sequence,)) for sequence in sequences]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    progress = LessonProgress.objects.get(person=person, lesson=lesson)
+    assert accepted[:8].count(True) == 1
+    assert progress.last_sequence == 9
+    # Out-of-order arrivals are refused, never applied twice: study time only from accepted heartbeats.
+    assert progress.study_seconds <= 10 + 10 * (1 + accepted[8:].count(True))

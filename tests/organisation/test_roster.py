@@ -1,0 +1,590 @@
+"""The roster import (roster.py): reading files, every kind of bad row, all-or-nothing writes, re-imports."""
+import csv
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
+
+from academy.accounts.models import User
+from academy.organisation import resident_id, roster
+from academy.organisation.models import Person, Post, PostKind, Region, RosterImport, RunLevel
+from academy.accounts.services import accounts_for_people
+from academy.organisation.tasks import apply_roster_import, validate_roster_import
+from tests.factories import InstitutionFactory, PersonFactory, PostFactory, RegionFactory, UserFactory, make_id_number
+
+pytestmark = pytest.mark.django_db
+
+TOWNSHIP = "330102001"  # 清波街道, 上城区
+VILLAGE = "330102001201"
+OTHER_COUNTY_TOWNSHIP = "330105001"  # 拱墅区
+HEADINGS = [column.heading for column in roster.COLUMNS]
+PHONE_TAKEN = "This mobile number already signs in to another person's account."
+
+
+@pytest.fixture
+def places():
+    village = RegionFactory(code=VILLAGE, name="清波村", level="village", parent_id=TOWNSHIP, is_synthetic=True)
+    RegionFactory(code="330102001202", name="柳浪村", level="village", parent_id=TOWNSHIP, is_synthetic=True)
+    centre = InstitutionFactory(code="MP-330102", name="上城区未成年人救助保护中心", run_level=RunLevel.COUNTY)
+    city_home = InstitutionFactory(code="CW-3301", name="杭州市儿童福利院", run_level=RunLevel.CITY)
+    return {"village": village, "centre": centre, "city_home": city_home}
+
+
+@pytest.fixture
+def county_admin():
+    return UserFactory(admin_region=Region.objects.get(code="330102"))
+
+
+def director(**values) -> dict:
+    """A good row: a child director of a village in 上城区."""
+    row = {
+        "name": "陈静", "sex": "女", "id_number": make_id_number("330102", datetime.date(1985, 3, 4), 12),
+        "mobile": "13900000001", "professional_category": "社工", "post": "儿童主任", "region_code": VILLAGE,
+        "institution_code": "", "start_date": "2023-01-01", "end_date": "",
+    }
+    row.update(values)
+    return row
+
+
+def another_director(**values) -> dict:
+    return director(**{
+        "name": "王强", "sex": "男", "id_number": make_id_number("330102", datetime.date(1979, 8, 9), 31),
+        "mobile": "13900000002", "professional_category": "无", "region_code": "330102001202", **values,
+    })
+
+
+def csv_bytes(rows: list[dict], encoding: str = "utf-8") -> bytes:
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(HEADINGS)
+    for row in rows:
+        writer.writerow([row.get(column.field, "") for column in roster.COLUMNS] if row else [])
+    return output.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(HEADINGS)
+    for row in rows:
+        book.active.append(row)
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+@pytest.fixture
+def check(county_admin, places, django_capture_on_commit_callbacks):
+    """Upload and check a file as the upload page does; the queued task runs in process (no broker)."""
+
+    def check(data, name="roster.csv", user=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            roster_import = roster.roster_import_create(
+                created_by=user or county_admin, upload=SimpleUploadedFile(name, data), language="en"
+            )
+        roster_import.refresh_from_db()
+        return roster_import
+
+    return check
+
+
+@pytest.fixture
+def confirm(django_capture_on_commit_callbacks):
+    def confirm(roster_import):
+        with django_capture_on_commit_callbacks(execute=True):
+            roster.roster_import_confirm(roster_import=roster_import)
+        roster_import.refresh_from_db()
+        return roster_import
+
+    return confirm
+
+
+def counts() -> tuple[int, int, int]:
+    return Person.objects.count(), Post.objects.count(), User.objects.count()
+
+
+def errors_of(roster_import) -> list[tuple]:
+    return [(error["row"], error["field"], error["message"]) for error in roster_import.errors]
+
+
+# A good file ------------------------------------------------------------------------------------------
+
+
+def test_a_good_file_is_previewed_without_writing_and_applied_on_confirmation(check, confirm):
+    before = counts()
+    roster_import = check(csv_bytes([director(), another_director()]))
+
+    assert roster_import.status == RosterImport.Status.VALID
+    assert roster_import.errors == []
+    assert roster_import.total_rows == roster_import.processed_rows == 2
+    assert roster_import.summary == {
+        "people_created": 2, "people_updated": 0, "posts_opened": 2, "posts_closed": 0, "posts_updated": 0,
+    }
+    assert counts() == before
+
+    roster_import = confirm(roster_import)
+    assert roster_import.status == RosterImport.Status.DONE
+    assert roster_import.progress == 100
+    assert roster_import.finished_at is not None
+    person = Person.objects.get(id_number_digest=resident_id.digest(director()["id_number"]))
+    assert (person.name, person.sex, person.mobile, person.professional_category) == (
+        "陈静", "female", "13900000001", "social_worker",
+    )
+    post = person.posts.get()
+    assert (post.kind, post.region_id, post.start_date, post.end_date) == (
+        PostKind.CHILD_DIRECTOR, VILLAGE, datetime.date(2023, 1, 1), None,
+    )
+    # Accounts come from the roster: signed in to by the mobile number, claimed later.
+    assert person.user.phone == "13900000001"
+    assert not person.user.has_usable_password()
+    assert counts() == (before[0] + 2, before[1] + 2, before[2] + 2)
+
+
+def test_posts_in_institutions_and_townships_and_english_values(check, confirm, places):
+    rows = [
+        director(post="child_supervisor", region_code=TOWNSHIP, sex="male", professional_category="teacher"),
+        another_director(post="孤残儿童护理员", region_code="", institution_code="MP-330102"),
+    ]
+    roster_import = confirm(check(csv_bytes(rows)))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    carer_post = Post.objects.get(kind=PostKind.CARER)
+    assert carer_post.institution == places["centre"]
+    assert carer_post.region_id == places["centre"].region_id
+    assert Post.objects.get(kind=PostKind.CHILD_SUPERVISOR).person.professional_category == "teacher"
+
+
+def test_the_upload_is_deleted_once_the_import_is_over(check, confirm):
+    roster_import = check(csv_bytes([director()]))
+    path = roster_import.file.path
+    with open(path, "rb"):
+        pass  # kept while the import waits for confirmation
+    confirm(roster_import)
+    with pytest.raises(FileNotFoundError):
+        open(path, "rb")
+
+
+# Every kind of bad row --------------------------------------------------------------------------------
+
+BAD_ROWS = {
+    "wrong check character": (
+        lambda: director(id_number=director()["id_number"][:17] + ("0" if director()["id_number"][17] != "0" else "1")),
+        "id_number", "does not match its check character",
+    ),
+    "ID number turned into scientific notation": (
+        lambda: director(id_number="3.30102E+17"), "id_number", "turned into a number by the spreadsheet",
+    ),
+    "ID number too short": (lambda: director(id_number="33010219850304"), "id_number", "17 digits"),
+    "template example row": (lambda: director(id_number=roster.EXAMPLE_ID_NUMBER), "id_number", "example row"),
+    "unknown region code": (
+        lambda: director(region_code="330102001999"), "region_code", "no region with the code 330102001999",
+    ),
+    "region outside the administrator's scope": (
+        lambda: director(post="儿童督导员", region_code=OTHER_COUNTY_TOWNSHIP), "region_code",
+        "outside the area you administer",
+    ),
+    "unknown institution code": (
+        lambda: director(post="机构负责人", region_code="", institution_code="NOPE"), "institution_code",
+        "no institution with the code NOPE",
+    ),
+    "institution run above the administrator's level": (
+        lambda: director(post="机构负责人", region_code="", institution_code="CW-3301"), "institution_code",
+        "not an institution you administer",
+    ),
+    "wrong region level for the post": (
+        lambda: director(region_code=TOWNSHIP), "region_code", "post is held in a Village",
+    ),
+    "institution post without an institution": (
+        lambda: director(post="孤残儿童护理员", region_code=""), "institution_code", "needs an institution",
+    ),
+    "region post without a region": (lambda: director(region_code=""), "region_code", "needs a region"),
+    "missing name": (lambda: director(name=""), "name", "must be filled in"),
+    "missing start date": (lambda: director(start_date=""), "start_date", "must be filled in"),
+    "bad date": (lambda: director(start_date="2023-02-30"), "start_date", "2023-02-30 is not a date"),
+    "words for a date": (lambda: director(end_date="last year"), "end_date", "is not a date"),
+    "end before start": (lambda: director(end_date="2022-12-31"), "end_date", "before the start date"),
+    "bad mobile": (lambda: director(mobile="1234567"), "mobile", "11 digits"),
+    "bad sex": (lambda: director(sex="X"), "sex", "Write 男 or 女"),
+    "bad category": (
+        lambda: director(professional_category="厨师"), "professional_category", "Unknown professional category 厨师",
+    ),
+    "bad post": (lambda: director(post="村长"), "post", "Unknown post 村长"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ROWS.keys())
+def test_each_kind_of_bad_row_is_reported_with_its_row_and_column(case, check):
+    make_row, field, message = BAD_ROWS[case]
+    before = counts()
+    roster_import = check(csv_bytes([another_director(), make_row()]))
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert [(row, column) for row, column, _ in errors_of(roster_import)] == [(3, field)], roster_import.errors
+    assert message in roster_import.errors[0]["message"]
+    # The column as the file heads it, so the administrator finds it.
+    assert roster_import.errors[0]["column"] == roster.COLUMN_BY_FIELD[field].heading
+    assert counts() == before
+
+
+SUPERVISOR = {"post": "儿童督导员", "region_code": TOWNSHIP}
+
+
+@pytest.mark.parametrize(
+    "second, field, message",
+    [
+        ({}, "post", "Row 2 already gives this person this post here"),
+        ({"name": "陈晶", **SUPERVISOR}, "name", "Row 2 has the same resident ID number with a different value"),
+        ({"mobile": "13900000009", **SUPERVISOR}, "mobile", "Row 2 has the same resident ID number with a different"),
+        ({"start_date": "2024-06-01"}, "post", "overlapping period"),
+    ],
+    ids=["same row twice", "same ID with another name", "same ID with another mobile", "overlapping periods"],
+)
+def test_duplicates_in_the_file_are_reported_on_the_later_row(second, field, message, check):
+    roster_import = check(csv_bytes([director(), director(**second)]))
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert [(row, column) for row, column, _ in errors_of(roster_import)] == [(3, field)]
+    assert message in roster_import.errors[0]["message"]
+
+
+def test_one_person_may_hold_the_same_post_twice_in_separate_periods(check):
+    rows = [director(end_date="2023-06-30"), director(start_date="2024-01-01")]
+    assert check(csv_bytes(rows)).status == RosterImport.Status.VALID
+
+
+def test_one_mobile_for_two_people_is_reported(check):
+    roster_import = check(csv_bytes([director(), another_director(mobile="13900000001")]))
+
+    assert errors_of(roster_import) == [(3, "mobile", "Row 2 gives this mobile number to another person.")]
+
+
+def test_a_mobile_signing_in_to_another_persons_account_is_reported(check):
+    UserFactory(phone="13900000001")
+
+    roster_import = check(csv_bytes([director()]))
+
+    assert errors_of(roster_import) == [(2, "mobile", PHONE_TAKEN)]
+
+
+def test_an_overlapping_post_already_on_the_roster_must_be_given_its_start_date(check):
+    person = PersonFactory(id_number=director()["id_number"], name="陈静", mobile="13900000001")
+    PostFactory(person=person, region=Region.objects.get(code=VILLAGE), start_date=datetime.date(2020, 5, 1))
+
+    roster_import = check(csv_bytes([director()]))
+
+    assert errors_of(roster_import) == [
+        (2, "start_date", "This person already holds this post here from 2020-05-01; give that start date to update "
+                          "the post.")
+    ]
+
+
+def test_every_bad_row_is_listed_in_row_order_with_blank_rows_counted(check):
+    rows = [director(name=""), {}, another_director(sex="?", start_date="soon")]
+    roster_import = check(csv_bytes(rows))
+
+    assert [(row, column) for row, column, _ in errors_of(roster_import)] == [
+        (2, "name"), (4, "sex"), (4, "start_date"),
+    ]
+
+
+def test_one_bad_row_writes_nothing_even_with_many_good_rows(check, confirm):
+    good = [
+        director(
+            name=f"人{n}", id_number=make_id_number("330102", datetime.date(1980, 1, 1), n), mobile=f"1390000{n:04d}"
+        )
+        for n in range(1, 40)
+    ]
+    before = counts()
+    bad = director(region_code="330102001999", id_number=make_id_number(serial=999))
+    roster_import = check(csv_bytes([*good, bad]))
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert not roster.roster_import_confirm(roster_import=roster_import)
+    roster_import = confirm(roster_import)
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert counts() == before
+
+
+def test_apply_checks_again_and_writes_nothing_when_the_database_changed(check, confirm):
+    before = counts()
+    roster_import = check(csv_bytes([director(), another_director()]))
+    assert roster_import.status == RosterImport.Status.VALID
+    UserFactory(phone="13900000002")  # meanwhile the mobile number was given to someone else's account
+
+    roster_import = confirm(roster_import)
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert errors_of(roster_import) == [(3, "mobile", PHONE_TAKEN)]
+    assert counts() == (before[0], before[1], before[2] + 1)
+
+
+# Files ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_in_utf8_with_or_without_bom_and_in_gbk_is_read(encoding, check, confirm):
+    roster_import = confirm(check(csv_bytes([director()], encoding=encoding)))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert Person.objects.filter(name="陈静").exists()
+
+
+def test_xlsx_is_read_with_text_ids_real_dates_and_excel_date_numbers(check, confirm):
+    first, second = director(), another_director()
+    data = xlsx_bytes([
+        [first[c.field] for c in roster.COLUMNS[:8]] + [datetime.datetime(2023, 1, 1), None],
+        [second[c.field] for c in roster.COLUMNS[:3]]
+        + [13900000002, "无", "儿童主任", 330102001202, None, 44927, "2024/6/30"],
+    ])
+
+    roster_import = confirm(check(data, name="名册.xlsx"))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert roster_import.file_name == "名册.xlsx"
+    post = Post.objects.get(person__name="王强")
+    assert (post.start_date, post.end_date) == (datetime.date(2023, 1, 1), datetime.date(2024, 6, 30))
+    assert post.person.mobile == "13900000002"
+
+
+def test_an_id_number_typed_into_a_number_cell_of_a_workbook_is_rejected(check):
+    row = director()
+    # Excel keeps 15 significant digits: the number it stores has lost the last three.
+    number_cell = float(row["id_number"][:15] + "000")
+    data = xlsx_bytes([[row["name"], row["sex"], number_cell] + [row[c.field] for c in roster.COLUMNS[3:]]])
+
+    roster_import = check(data, name="roster.xlsx")
+
+    assert [(r, c) for r, c, _ in errors_of(roster_import)] == [(2, "id_number")]
+    assert "turned into a number by the spreadsheet" in roster_import.errors[0]["message"]
+    assert "3.30102E+17" in roster_import.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"not a workbook", "roster.xlsx", "is not an Excel workbook"),
+        (b"PK\x03\x04broken zip", "roster.xlsx", "could not be read as an Excel workbook"),
+        (b"\xd0\xcf\x11\xe0old", "roster.xls", "old Excel file"),
+        (b"name,sex\n", "roster.txt", "Upload the roster as an Excel workbook"),
+        (b"", "roster.csv", "The file is empty"),
+        ("姓名(name),性别(sex)\n张三,女\n".encode(), "roster.csv", "Missing columns: 身份证号码(id_number)"),
+        (",".join(HEADINGS).encode() + b"\n,,,,,,,,,\n", "roster.csv", "no rows below its column headings"),
+        (b"\xff\xfe\x00\x00\x81", "roster.csv", "neither UTF-8 nor GBK"),
+    ],
+    ids=[
+        "text named xlsx", "damaged workbook", "old xls", "wrong type", "empty", "missing columns", "no rows", "binary",
+    ],
+)
+def test_an_unusable_file_gives_one_clear_error(data, name, message, check):
+    roster_import = check(data, name=name)
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert len(roster_import.errors) == 1
+    assert roster_import.errors[0]["row"] is None
+    assert message in roster_import.errors[0]["message"]
+
+
+def test_headings_may_be_chinese_or_english_alone_and_extra_columns_are_ignored(check):
+    headings = [column.chinese if n % 2 else column.field for n, column in enumerate(roster.COLUMNS)] + ["备注"]
+    row = director()
+    output = io.StringIO()
+    csv.writer(output).writerows([headings, [row[c.field] for c in roster.COLUMNS] + ["备注内容"]])
+
+    assert check(output.getvalue().encode()).status == RosterImport.Status.VALID
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("2024-03-01", datetime.date(2024, 3, 1)),
+        ("2024/3/1", datetime.date(2024, 3, 1)),
+        ("2024.03.01", datetime.date(2024, 3, 1)),
+        ("2024-03-01 00:00:00", datetime.date(2024, 3, 1)),
+        ("45352", datetime.date(2024, 3, 1)),
+        ("2024-02-30", None),
+        ("20240301", None),
+        ("1800-01-01", None),
+        ("soon", None),
+    ],
+)
+def test_dates(text, day):
+    assert roster.parse_date(text) == day
+
+
+# Importing again --------------------------------------------------------------------------------------
+
+
+def test_a_reimport_updates_people_and_closes_posts_instead_of_duplicating(check, confirm):
+    confirm(check(csv_bytes([director(), another_director()])))
+    person = Person.objects.get(name="陈静")
+    before = counts()
+
+    rows = [
+        director(name="陈静怡", mobile="13900000011", end_date="2024-12-31"),  # renamed, new mobile, left
+        director(name="陈静怡", mobile="13900000011", post="儿童督导员", region_code=TOWNSHIP, start_date="2025-01-01"),
+        another_director(),  # unchanged
+    ]
+    roster_import = check(csv_bytes(rows))
+    assert roster_import.summary == {
+        "people_created": 0, "people_updated": 1, "posts_opened": 1, "posts_closed": 1, "posts_updated": 0,
+    }
+    roster_import = confirm(roster_import)
+
+    assert roster_import.status == RosterImport.Status.DONE
+    assert counts() == (before[0], before[1] + 1, before[2])
+    person.refresh_from_db()
+    assert (person.name, person.mobile) == ("陈静怡", "13900000011")
+    assert person.user.phone == "13900000011"
+    director_post = person.posts.get(kind=PostKind.CHILD_DIRECTOR)
+    assert director_post.end_date == datetime.date(2024, 12, 31)
+    assert person.posts.get(kind=PostKind.CHILD_SUPERVISOR).end_date is None
+
+
+def test_a_changed_end_date_is_counted_as_an_update(check, confirm):
+    confirm(check(csv_bytes([director(end_date="2024-06-30")])))
+
+    roster_import = confirm(check(csv_bytes([director(end_date="2024-07-31")])))
+
+    assert roster_import.summary["posts_updated"] == 1
+    assert Post.objects.get().end_date == datetime.date(2024, 7, 31)
+
+
+def test_a_person_on_the_roster_without_an_account_gets_one(check, confirm):
+    PersonFactory(id_number=director()["id_number"], name="陈静", mobile="13900000001", sex="female",
+                  professional_category="social_worker")
+
+    roster_import = confirm(check(csv_bytes([director()])))
+
+    assert roster_import.summary["people_updated"] == 0
+    assert Person.objects.get(name="陈静").user.phone == "13900000001"
+
+
+def test_applying_twice_gives_the_same_result_and_no_duplicates(check, confirm):
+    roster_import = confirm(check(csv_bytes([director(), another_director()])))
+    after_first = counts()
+
+    apply_roster_import.delay(str(roster_import.pk))  # the task's message delivered twice
+    roster.roster_import_apply(roster_import=roster_import)
+    assert not roster.roster_import_confirm(roster_import=roster_import)  # a second click on Confirm
+
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.DONE
+    assert counts() == after_first
+    assert Post.objects.filter(person__name="陈静").count() == 1
+
+
+def test_the_apply_task_applies_a_checked_file_and_refuses_one_with_errors(check):
+    good = check(csv_bytes([director()]))
+    bad = check(csv_bytes([another_director(name="")]))
+
+    apply_roster_import.delay(str(good.pk))
+    apply_roster_import.delay(str(bad.pk))
+
+    good.refresh_from_db(), bad.refresh_from_db()
+    assert (good.status, bad.status) == (RosterImport.Status.DONE, RosterImport.Status.INVALID)
+    assert Person.objects.filter(name="陈静").exists()
+
+
+def test_an_apply_that_fails_half_way_writes_nothing_and_its_retry_writes_everything_once(check, monkeypatch):
+    before = counts()
+    roster_import = check(csv_bytes([director(), another_director()]))
+    RosterImport.objects.filter(pk=roster_import.pk).update(status=RosterImport.Status.APPLYING)
+    roster_import.refresh_from_db()
+    attempts = []
+
+    def accounts_then_lost_connection(*, people):
+        attempts.append(accounts_for_people(people=people))
+        if len(attempts) == 1:  # people, posts and accounts written, then the connection drops
+            raise OperationalError("server closed the connection unexpectedly")
+        return attempts[-1]
+
+    monkeypatch.setattr(roster, "accounts_for_people", accounts_then_lost_connection)
+    with pytest.raises(OperationalError):
+        roster.roster_import_apply(roster_import=roster_import)
+    assert counts() == before
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.APPLYING
+
+    roster.roster_import_apply(roster_import=roster_import)  # what the task's retry does
+
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.DONE
+    assert counts() == (before[0] + 2, before[1] + 2, before[2] + 2)
+
+
+def test_a_second_identical_file_changes_nothing(check, confirm):
+    confirm(check(csv_bytes([director(), another_director()])))
+    before = counts()
+
+    roster_import = confirm(check(csv_bytes([director(), another_director()])))
+
+    assert roster_import.summary == {
+        "people_created": 0, "people_updated": 0, "posts_opened": 0, "posts_closed": 0, "posts_updated": 0,
+    }
+    assert counts() == before
+
+
+# Scope ------------------------------------------------------------------------------------------------
+
+
+def test_a_city_administrator_may_import_townships_of_any_county_of_the_city(check):
+    city_admin = UserFactory(admin_region=Region.objects.get(code="3301"))
+    rows = [director(post="儿童督导员", region_code=OTHER_COUNTY_TOWNSHIP)]
+
+    assert check(csv_bytes(rows), user=city_admin).status == RosterImport.Status.VALID
+
+
+def test_a_county_administrator_is_refused_another_countys_regions_on_every_row(check):
+    rows = [
+        director(post="儿童督导员", region_code=OTHER_COUNTY_TOWNSHIP),
+        another_director(post="儿童督导员", region_code="330106001"),
+    ]
+    roster_import = check(csv_bytes(rows))
+
+    assert [(row, column) for row, column, _ in errors_of(roster_import)] == [(2, "region_code"), (3, "region_code")]
+    assert Region.objects.get(code=OTHER_COUNTY_TOWNSHIP).name in roster_import.errors[0]["message"]
+
+
+# Template and tasks -----------------------------------------------------------------------------------
+
+
+def test_the_xlsx_template_has_text_id_columns_and_its_example_row_is_refused(check):
+    data = roster.template_xlsx()
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [cell.value for cell in sheet[1]] == HEADINGS
+    assert sheet["C2"].value == roster.EXAMPLE_ID_NUMBER
+    assert sheet["C3"].number_format == "@" and sheet["D3"].number_format == "@"
+
+    roster_import = check(data, name="import_template.xlsx")
+
+    assert errors_of(roster_import)[0][:2] == (2, "id_number")
+    assert "example row" in roster_import.errors[0]["message"]
+
+
+def test_the_csv_template_has_the_headings_and_an_example(check):
+    lines = roster.template_csv().decode("utf-8-sig").splitlines()
+    assert lines[0].split(",") == HEADINGS
+    assert roster.EXAMPLE_ID_NUMBER in lines[1]
+
+
+def test_a_task_that_fails_marks_the_import_failed(check, county_admin, monkeypatch):
+    roster_import = RosterImport.objects.create(created_by=county_admin, file_name="x.csv", file="roster-imports/x.csv")
+
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(roster, "roster_import_validate", broken)
+    with pytest.raises(RuntimeError):
+        validate_roster_import.delay(str(roster_import.pk))
+
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.FAILED
+    assert roster_import.failure_message == "RuntimeError: disk on fire"
+
+
+def test_progress_is_a_percentage_of_the_rows():
+    roster_import = RosterImport(total_rows=400, processed_rows=100, status=RosterImport.Status.VALIDATING)
+    assert roster_import.progress == 25
+    assert RosterImport(total_rows=0).progress == 0
