@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -142,6 +143,11 @@ class CoursePage(Page):
         return response
 
 
+def course_of(page: Page) -> CoursePage:
+    """The course a lesson or exam belongs to, in one query (get_parent().specific takes two)."""
+    return CoursePage.objects.get(path=page.path[: -Page.steplen])
+
+
 class LessonPage(Page):
     """A lesson. It completes on the server: a text lesson after ``min_study_minutes`` of measured study,
     a lesson with videos when at least 90% of every video has really been watched."""
@@ -161,6 +167,10 @@ class LessonPage(Page):
         verbose_name = _("lesson")
         verbose_name_plural = _("lessons")
 
+    @cached_property
+    def course(self) -> CoursePage:
+        return course_of(self)
+
     def video_blocks(self):
         return [block for block in self.body if block.block_type == "video"]
 
@@ -172,9 +182,8 @@ class LessonPage(Page):
         from .progress import lesson_progress_summary, lesson_requirements
 
         context = super().get_context(request, *args, **kwargs)
-        parent = self.get_parent() if self.path else None
         context.update(
-            course=parent.specific if parent else None, outline=outline, progress=progress, entry=None,
+            course=self.course if self.path else None, outline=outline, progress=progress, entry=None,
             next_page=None, summary=None,
         )
         # Knowledge checks with more than one right answer take check boxes, the others radio buttons.
@@ -209,7 +218,7 @@ class LessonPage(Page):
 
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        course = self.get_parent().specific
+        course = self.course
         if not request.user.person_id:
             messages.error(
                 request, _("Lessons are for trainees: your account is not linked to a person on the roster.")
@@ -277,9 +286,9 @@ class ExamPage(Page):
         verbose_name = _("exam")
         verbose_name_plural = _("exams")
 
-    @property
+    @cached_property
     def course(self) -> CoursePage:
-        return self.get_parent().specific
+        return course_of(self)
 
     def effective_pass_mark(self) -> int:
         return self.pass_mark if self.pass_mark is not None else self.course.pass_mark

@@ -10,6 +10,7 @@ urlpatterns = [
     path("transcript/", learner.transcript, name="transcript"),
     path("transcript.pdf", learner.transcript_pdf, name="transcript_pdf"),
     # Lessons: server-checked heartbeats and inline knowledge checks.
+    path("lessons/<int:page_id>/", lessons.lesson, name="lesson"),
     path("lessons/<int:page_id>/heartbeat/", lessons.heartbeat, name="lesson_heartbeat"),
     path("lessons/<int:page_id>/check/<str:block_id>/", lessons.knowledge_check, name="knowledge_check"),
     # Exams.

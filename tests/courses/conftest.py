@@ -1,7 +1,6 @@
 """A small course tree shared by the courses tests: a home page, the catalogue, one course for child
 directors with two lessons (text, video) and an exam on a bank of questions."""
 import datetime
-import subprocess
 
 import pytest
 from django.core.files.base import ContentFile
@@ -48,16 +47,6 @@ def question_bank(db):
         question.save()
         questions.append(question)
     return category, questions
-
-
-def make_video(duration_seconds: int = 4) -> ContentFile:
-    """A real, tiny MP4 made by ffmpeg when present; tests needing one are skipped without ffmpeg."""
-    result = subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color=c=orange:s=64x36:d={duration_seconds}",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", "pipe:1"],
-        capture_output=True, check=True,
-    )
-    return ContentFile(result.stdout, name="lesson.mp4")
 
 
 @pytest.fixture
