@@ -5,10 +5,4 @@ import pytest
 def _files_in_tmp(settings, tmp_path):
     """Uploaded and generated files, public and private, go to a temporary folder in every test."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"

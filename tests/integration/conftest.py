@@ -41,6 +41,7 @@ def celery_worker_process(transactional_db, zhejiang_regions, tmp_path):
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
     }
     log_path = tmp_path / "celery-worker.log"
     log = open(log_path, "w")
@@ -53,6 +54,7 @@ def celery_worker_process(transactional_db, zhejiang_regions, tmp_path):
     celery_app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
     try:
         _wait_until_ready(worker, log_path)
+        worker.log_path = log_path
         yield worker
     finally:
         celery_app.conf.update(previous)
