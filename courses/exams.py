@@ -57,12 +57,17 @@ class AlreadyPassed(ExamRefused):
 
 def exam_draw_problems(*, exam: ExamPage) -> list[str]:
     """What stops the exam from being drawn, in words for its editor; empty when it can be drawn."""
-    rules = list(exam.draw_rules.all())
-    if not rules:
-        return [_("The exam draws no questions: add a question category to draw from.")]
     wanted = Counter()
-    for rule in rules:
+    for rule in exam.draw_rules.all():
         wanted[rule.category_id] += rule.count
+    return draw_shortfalls(wanted=wanted)
+
+
+def draw_shortfalls(*, wanted: Counter) -> list[str]:
+    """Why questions wanted per category id cannot be drawn; empty when they can. Also checks the exam
+    form in the Wagtail admin, before an editor saves an exam nobody could take."""
+    if not wanted:
+        return [_("The exam draws no questions: add a question category to draw from.")]
     available = dict(
         Question.objects.filter(category_id__in=wanted).values_list("category_id").annotate(total=Count("pk"))
     )

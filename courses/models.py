@@ -253,6 +253,26 @@ class ExamDrawRule(Orderable):
         verbose_name = _("question draw rule")
 
 
+class ExamPageForm(WagtailAdminPageForm):
+    def clean(self):
+        from collections import Counter
+
+        from .exams import draw_shortfalls
+
+        cleaned_data = super().clean()
+        rules = self.formsets["draw_rules"]
+        if not rules.is_valid():  # the rules' own errors come first; validated now, not after clean()
+            return cleaned_data
+        wanted = Counter()
+        for form in rules.forms:
+            rule = getattr(form, "cleaned_data", None) or {}
+            if rule.get("category") and not rule.get("DELETE"):
+                wanted[rule["category"].pk] += rule.get("count") or 0
+        for problem in draw_shortfalls(wanted=wanted):
+            self.add_error(None, problem)
+        return cleaned_data
+
+
 class ExamPage(Page):
     """An exam drawn at random from question banks; scored on the server only."""
 
@@ -269,6 +289,7 @@ class ExamPage(Page):
     )
     shuffle_options = models.BooleanField(_("shuffle options"), default=True)
 
+    base_form_class = ExamPageForm
     content_panels = Page.content_panels + [
         FieldPanel("introduction"),
         MultiFieldPanel(

@@ -368,3 +368,26 @@ def test_failing_or_unfinished_lessons_complete_nothing(mixed_exam, course, dire
     attempt = attempt_start(person=director.person, exam=exam, now=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC))
     attempt_submit(attempt=attempt, answers={}, now=attempt.started_at)
     assert not TrainingRecord.objects.exists()
+
+
+def test_the_exam_form_in_the_admin_refuses_draws_the_bank_cannot_fill(course, question_bank):
+    from courses.models import ExamPage
+
+    category, questions = question_bank
+    form_class = ExamPage.get_edit_handler().get_form_class()
+    exam = course.exam()
+
+    def form_for(count):
+        from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+
+        data = nested_form_data({
+            "title": exam.title, "slug": exam.slug, "time_limit_minutes": 20, "max_attempts": 2,
+            "shuffle_options": "on", "introduction": rich_text(""),
+            "draw_rules": inline_formset([{"category": category.pk, "count": count}]),
+        })
+        return form_class(data, instance=exam, parent_page=course, for_user=None)
+
+    too_many = form_for(len(questions) + 1)
+    assert not too_many.is_valid()
+    assert str(len(questions)) in " ".join(too_many.non_field_errors())
+    assert form_for(len(questions)).is_valid()
