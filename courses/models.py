@@ -687,3 +687,94 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.person} · {self.course}"
+
+
+# --- Annual training plans (box 专栏6 item 1) -------------------------------------------------------------
+
+
+class PlanStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
+class TrainingPlan(models.Model):
+    """A year's mandatory training of one tier, organised by the province (institution heads), a city
+    (township supervisors) or a county (village directors). Everyone holding the post in the organiser's
+    region during the year is assigned (see plans.py), within the joiner and leaver rule set here."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    post_kind = models.CharField(_("tier"), max_length=20, choices=PostKind.choices)
+    organiser_region = models.ForeignKey(
+        "organisation.Region", verbose_name=_("organiser"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    required_courses = models.ManyToManyField(
+        CoursePage, verbose_name=_("courses to complete"), blank=True, related_name="+"
+    )
+    min_credit_hours = models.DecimalField(
+        _("minimum credit hours"), max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0)], help_text=_("Hours from any training in the window; empty: none."),
+    )
+    requires_face_to_face = models.BooleanField(
+        _("face-to-face session required"), default=False,
+        help_text=_("Attendance at a face-to-face session in the window is required."),
+    )
+    opens_on = models.DateField(_("window opens"))
+    deadline = models.DateField(_("deadline"))
+    join_cutoff = models.DateField(
+        _("late joiners' cut-off"),
+        help_text=_("People who take up the post after this day are not required to train this year."),
+    )
+    leave_cutoff = models.DateField(
+        _("early leavers' cut-off"),
+        help_text=_("People who left the post before this day are not required to train this year."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    assigned_at = models.DateTimeField(_("last assigned"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "post_kind", "organiser_region_id"]
+        verbose_name = _("training plan")
+        verbose_name_plural = _("training plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "post_kind", "organiser_region"], name="one_plan_per_tier_organiser_year"
+            ),
+            models.CheckConstraint(condition=Q(deadline__gte=models.F("opens_on")), name="plan_deadline_after_opening"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class PlanAssignment(models.Model):
+    """One person required by one plan, with their status kept up to date from their training records.
+    ``region`` is where they hold the post (the coverage drill-down goes by its code)."""
+
+    plan = models.ForeignKey(TrainingPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="assignments")
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="plan_assignments"
+    )
+    region = models.ForeignKey(
+        "organisation.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.NOT_STARTED)
+    credit_hours = models.DecimalField(_("credit hours in the window"), max_digits=6, decimal_places=1, default=0)
+    completed_on = models.DateField(_("completed"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan assignment")
+        verbose_name_plural = _("plan assignments")
+        constraints = [models.UniqueConstraint(fields=["plan", "person"], name="plan_assignment_once")]
+        indexes = [
+            models.Index(fields=["plan", "region"], name="assignment_plan_region"),
+            models.Index(fields=["plan", "status"], name="assignment_plan_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} · {self.person}"
