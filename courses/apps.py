@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = _("Courses and training")
+
+    def ready(self):
+        # Celery's autodiscovery finds only modules named "tasks": register the reminder jobs here.
+        from . import reminder_tasks  # noqa: F401

@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .models import CoursePage, ExamAttempt, LessonPage, LessonProgress, TrainingRecord, TrainingSource
+from .plans import plan_statuses_refresh
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,12 @@ def course_completion_check(*, person, course: CoursePage, year: int) -> Trainin
         return None
     try:
         with transaction.atomic():
-            return TrainingRecord.objects.create(
+            record = TrainingRecord.objects.create(
                 person=person, year=year, source=TrainingSource.ONLINE, course=course, title=course.title,
                 completed_on=timezone.localdate(), credit_hours=course.credit_hours, score=status.best_passing_score,
             )
+            plan_statuses_refresh(person=person)  # the training plans and their coverage counts see it at once
+            return record
     except IntegrityError:
         # Two requests completed the course at once; the other one wrote the record.
         return TrainingRecord.objects.get(person=person, course=course, year=year, source=TrainingSource.ONLINE)

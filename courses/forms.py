@@ -1,14 +1,17 @@
-"""Forms of the face-to-face session pages. They check input; the writes go through courses/sessions.py."""
+"""Forms of the face-to-face session and training plan pages. They check input; the writes go through
+courses/sessions.py and courses/plans.py."""
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from academy.accounts import phone as mobile_numbers
 from academy.organisation.models import Person, PostKind, Region
 from academy.organisation.scope import Scope
 
-from .models import Attendance, CoursePage, TrainingSession
+from .models import Attendance, CoursePage, TrainingPlan, TrainingSession
+from .plans import plan_defaults
 from .sessions import AttendanceMark
 
 MAX_ENROLMENT_FILE_BYTES = 2 * 1024 * 1024
@@ -44,7 +47,7 @@ class SessionForm(forms.ModelForm):
         }
         help_texts = {
             "title": _("Empty: the course's title."),
-            "credit_hours": _("学时 credited to each person present. Empty: the course's credit hours."),
+            "credit_hours": _("The credit hours given to each person present. Empty: the course's credit hours."),
             "capacity": _("Nobody can be enrolled beyond it."),
         }
 
@@ -199,3 +202,95 @@ class CheckInForm(forms.Form):
         }),
         help_text=_("The 6 digits shown at the venue."),
     )
+
+
+# --- Training plans --------------------------------------------------------------------------------------
+
+
+class PlanDateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class CourseMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, course: CoursePage) -> str:
+        return course.title
+
+
+class PlanForm(forms.ModelForm):
+    """A training plan's details. The year, tier and organiser say which plan it is, so they are chosen on
+    creation only (``tiers``: the tiers the administrator may plan; ``organiser_choices``: for system
+    administrators, the organising region). Days of the window left empty take the usual ones of the year.
+    The rules are checked by courses/plans.py when the plan is saved."""
+
+    DATE_FIELDS = ("opens_on", "deadline", "join_cutoff", "leave_cutoff")
+
+    class Meta:
+        model = TrainingPlan
+        fields = [
+            "year", "post_kind", "title", "required_courses", "min_credit_hours", "requires_face_to_face",
+            "opens_on", "deadline", "join_cutoff", "leave_cutoff",
+        ]
+        field_classes = {"required_courses": CourseMultipleChoiceField}
+        widgets = {
+            "year": forms.NumberInput(attrs={"inputmode": "numeric", "min": 2000, "max": 2100}),
+            "required_courses": forms.CheckboxSelectMultiple,
+            "min_credit_hours": forms.NumberInput(attrs={"inputmode": "decimal", "min": 0, "step": "any"}),
+            "opens_on": PlanDateInput(),
+            "deadline": PlanDateInput(),
+            "join_cutoff": PlanDateInput(),
+            "leave_cutoff": PlanDateInput(),
+        }
+        help_texts = {
+            "title": _("Empty: a title made of the organiser, the year and the tier."),
+            "required_courses": _("Each ticked course must be completed, online or at a face-to-face session."),
+            "opens_on": _("Empty: 1 January of the plan's year."),
+            "deadline": _("Empty: 30 November of the plan's year."),
+        }
+
+    def __init__(self, *args, tiers: list[str] | None = None, organiser_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["year"], self.fields["post_kind"]
+        else:
+            self.fields["year"].validators += [MinValueValidator(2000), MaxValueValidator(2100)]
+            self.fields["post_kind"].choices = [(kind, PostKind(kind).label) for kind in tiers or []]
+        self.fields["required_courses"].queryset = CoursePage.objects.live().order_by("title")
+        self.fields["title"].required = False
+        for name in self.DATE_FIELDS:
+            self.fields[name].required = False
+        self.fields["join_cutoff"].help_text = _(
+            "People who take up the post after this day are not required to train this year. Empty: 30 September."
+        )
+        self.fields["leave_cutoff"].help_text = _(
+            "People who left the post before this day are not required to train this year. Empty: the deadline."
+        )
+        if organiser_choices is not None:
+            self.fields = {
+                "organiser_region": forms.ChoiceField(
+                    label=_("Organiser"), choices=organiser_choices,
+                    help_text=_("The province for institution heads, a city for supervisors, a county for directors."),
+                ),
+                **self.fields,
+            }
+
+    def clean_organiser_region(self) -> Region:
+        return Region.objects.get(code=self.cleaned_data["organiser_region"])
+
+    def clean(self):
+        cleaned_data = super().clean()
+        year = cleaned_data.get("year") if "year" in self.fields else self.instance.year
+        if year:
+            defaults = plan_defaults(year)
+            if cleaned_data.get("deadline") and not cleaned_data.get("leave_cutoff"):
+                defaults["leave_cutoff"] = cleaned_data["deadline"]  # "the deadline", whichever day it is
+            for name in self.DATE_FIELDS:
+                if cleaned_data.get(name) is None and name not in self.errors:
+                    cleaned_data[name] = defaults[name]
+        return cleaned_data
+
+    def service_arguments(self) -> dict:
+        """Keyword arguments for plans.plan_create / plan_update (the organiser is the view's to give)."""
+        return {name: self.cleaned_data[name] for name in self.fields if name != "organiser_region"}

@@ -80,7 +80,7 @@ class CoursePage(Page):
     audience = models.JSONField(_("audience"), default=list, blank=True)
     credit_hours = models.DecimalField(
         _("credit hours"), max_digits=5, decimal_places=1, validators=[MinValueValidator(0)],
-        help_text=_("学时 credited when the course is completed."),
+        help_text=_("The credit hours given when the course is completed."),
     )
     pass_mark = models.PositiveSmallIntegerField(
         _("pass mark"), default=60, validators=[MaxValueValidator(100)],

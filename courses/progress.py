@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Page
 
 from .models import CoursePage, ExamPage, LessonPage, LessonProgress
+from .plans import plan_statuses_refresh
 from .years import training_year
 
 
@@ -89,9 +90,12 @@ def lesson_progress_open(*, person, lesson: LessonPage, now: datetime.datetime |
     """The person's progress in the lesson this training year, created when the lesson is first opened."""
     year = training_year(now)
     try:
-        return LessonProgress.objects.get_or_create(person=person, lesson=lesson, year=year)[0]
+        progress, created = LessonProgress.objects.get_or_create(person=person, lesson=lesson, year=year)
     except IntegrityError:  # opened in two tabs at once; the other request created it
         return LessonProgress.objects.get(person=person, lesson=lesson, year=year)
+    if created:
+        plan_statuses_refresh(person=person)  # starting a required course puts a plan in progress
+    return progress
 
 
 _PROGRESS_FIELDS = (

@@ -32,6 +32,7 @@ from academy.organisation.models import Person
 from academy.organisation.scope import Scope
 
 from .models import Attendance, SessionEnrolment, TrainingRecord, TrainingSession, TrainingSource
+from .plans import plan_statuses_refresh
 
 # An enrolment list is a class list, not a roster: beyond this many rows it is a mistake.
 MAX_ENROLMENT_FILE_ROWS = 2000
@@ -374,6 +375,12 @@ def attendance_mark(*, session: TrainingSession, marks: list[AttendanceMark], ma
 
 
 def _record_sync(enrolment: SessionEnrolment) -> TrainingRecord | None:
+    record = _record_write(enrolment)
+    plan_statuses_refresh(person=enrolment.person)  # the training plans and their coverage counts see it at once
+    return record
+
+
+def _record_write(enrolment: SessionEnrolment) -> TrainingRecord | None:
     """Make the person's TrainingRecord of the session say what the attendance says (at most one record a
     session and person: the session_record_once constraint)."""
     session = enrolment.session

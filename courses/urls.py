@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import exams, learner, lessons, sessions
+from .views import exams, learner, lessons, plans, sessions
 
 app_name = "courses"
 
@@ -30,4 +30,10 @@ urlpatterns = [
     path("sessions/<uuid:public_id>/qr.svg", sessions.session_qr, name="session_qr"),
     path("check-in/", sessions.check_in, name="check_in"),
     path("check-in/<uuid:public_id>/", sessions.check_in_by_qr, name="check_in_by_qr"),
+    # Annual training plans: administrators of the organising region.
+    path("plans/", plans.plan_list, name="plan_list"),
+    path("plans/new/", plans.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/assign/", plans.plan_assign, name="plan_assign"),
 ]

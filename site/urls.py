@@ -19,6 +19,7 @@ urlpatterns = [
     path("me/", include("academy.accounts.urls")),
     path("manage/", include("academy.organisation.urls")),
     path("learn/", include("courses.urls")),
+    path("coverage/", include("analytics.urls")),
 ]
 
 if settings.DEBUG:

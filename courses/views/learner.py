@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from academy.organisation.selectors import POST_PLACE_RELATED, post_place_label
+from analytics.selectors import plan_obligations
 
 from .. import selectors
 from ..pdf import render_pdf
@@ -32,6 +33,7 @@ def my_learning(request):
     return render(request, "courses/my_learning.html", {
         "person": person,
         "learning": learning,
+        "obligations": plan_obligations(person=person, today=timezone.localdate(), year=year),
         "sessions": sessions_for_person(person).filter(session__ends_at__gte=year_start),
         "now": timezone.now(),
     })

@@ -1,7 +1,10 @@
+from functools import partial
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
+from .notifications import unread_count
 
 
 def navigation(request):
@@ -19,12 +22,18 @@ def navigation(request):
         ]
     if Role.TIER_ADMIN in roles or Role.SYSTEM_ADMIN in roles:
         items += [
+            (_("Coverage"), reverse("analytics:home")),
             (_("People"), reverse("organisation:person_list")),
             (_("Institutions"), reverse("organisation:institution_list")),
             (_("Regions"), reverse("organisation:region_list")),
             (_("Roster import"), reverse("organisation:import_list")),
             (_("Face-to-face sessions"), reverse("courses:session_list")),
+            (_("Training plans"), reverse("courses:plan_list")),
         ]
     if Role.EDITOR in roles or Role.SYSTEM_ADMIN in roles:
         items.append((_("Content management"), reverse("wagtailadmin_home")))
-    return {"navigation": [{"label": label, "url": url} for label, url in items]}
+    return {
+        "navigation": [{"label": label, "url": url} for label, url in items],
+        # Counted only if a template asks (the header does, once, with {% with %}): one small query.
+        "unread_notification_count": partial(unread_count, user=user),
+    }

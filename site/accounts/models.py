@@ -1,5 +1,4 @@
 from django.contrib.auth.models import AbstractUser, Permission
-from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -17,16 +16,6 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", _("Assessor")
     EDITOR = "editor", _("Content editor")
     SYSTEM_ADMIN = "system_admin", _("System administrator")
-
-
-class UserManager(DjangoUserManager):
-    # Migrations see models without these relations: they get a plain manager.
-    use_in_migrations = False
-
-    def get_queryset(self):
-        # Every request loads its user; the person and administered region come in the same query, since
-        # the menu and most pages need them.
-        return super().get_queryset().select_related("person", "admin_region")
 
 
 class User(AbstractUser):
@@ -48,8 +37,6 @@ class User(AbstractUser):
         help_text=_("A tier administrator manages this province, city or county."),
     )
     is_assessor = models.BooleanField(_("assessor"), default=False)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -85,3 +72,48 @@ class User(AbstractUser):
         return Permission.objects.filter(
             Q(user=self) | Q(group__user=self), content_type__app_label="wagtailadmin", codename="access_admin"
         ).exists()
+
+
+class Notification(models.Model):
+    """A message in a user's notification centre (/me/notifications/). Reminders and digests are stored
+    here first; email and SMS copies are sent from it (accounts/notifications.py)."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class SentReminder(models.Model):
+    """The log that makes scheduled reminders idempotent: one row per user, kind and subject, written in
+    the same transaction as the notification, so a job run twice (or re-run after a crash) finds what it
+    already sent. ``kind`` says which reminder ("due_14", "overdue_2025-W07", "digest_2025-W07");
+    ``subject`` what it is about ("plan:42", or "" for a digest)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=60, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sent reminder")
+        verbose_name_plural = _("sent reminders")
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "subject"], name="reminder_sent_once")]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.kind} · {self.subject}"

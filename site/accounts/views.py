@@ -2,16 +2,20 @@ from allauth.account.forms import SetPasswordForm
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from academy.organisation.permissions import is_administrator
 from academy.organisation.selectors import POST_PLACE_RELATED, region_path_label
 
+from . import notifications
 from .adapters import signed_in_by_code_recently
-from .models import Role
+from .models import Notification, Role
 
 
 @login_required
@@ -56,3 +60,31 @@ def new_password(request):
         return redirect("accounts:home")
     return render(request, "accounts/new_password.html", {"form": form})
 
+
+NOTIFICATIONS_PER_PAGE = 20
+
+
+@login_required
+def notification_list(request):
+    """The notification centre: the user's reminders and digests, newest first, unread ones marked."""
+    page = Paginator(request.user.notifications.all(), NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/notification_list.html", {"page_obj": page})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    """Mark one of the user's own notifications read, then follow its link if it has one."""
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    notifications.notification_mark_read(notification=notification)
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()}):
+        return redirect(notification.url)
+    return redirect("accounts:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    notifications.notifications_mark_all_read(user=request.user)
+    messages.success(request, _("All your notifications are marked read."))
+    return redirect("accounts:notifications")

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from academy.accounts import phone as mobile_numbers
 from academy.accounts.services import account_phone_taken
@@ -265,7 +266,8 @@ class VillageForm(forms.Form):
         error_messages={"invalid": _("Enter three digits, from 001 to 999.")},
         help_text=_("The village code is the township code followed by these three digits."),
     )
-    name = forms.CharField(label=_("Name"), max_length=100)
+    # "Name" of a place (名称), not of a person (姓名).
+    name = forms.CharField(label=pgettext_lazy("place", "Name"), max_length=100)
 
     def __init__(self, *args, township: Region, **kwargs):
         super().__init__(*args, **kwargs)

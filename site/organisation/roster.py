@@ -34,13 +34,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from academy.accounts import phone
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person
+from courses.plans import plans_assign_for_year
+from courses.years import training_year
 
 from . import resident_id
 from .models import (
@@ -745,6 +747,7 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
             if not errors:
                 apply_plan(plan)
                 _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
+                plans_assign_for_year(year=training_year())  # people added or moved join this year's plans
                 logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
                 return
     # The database changed since the preview and some rows no longer fit.
@@ -853,7 +856,7 @@ def template_xlsx() -> bytes:
         sheet.add_data_validation(validation)
 
     notes = book.create_sheet("说明(instructions)")
-    notes.append([_("Column"), _("Required"), _("What to write")])
+    notes.append([_("Column"), pgettext("roster template", "Required"), _("What to write")])
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for column in COLUMNS:

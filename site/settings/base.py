@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # site/
@@ -106,7 +107,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "academy.accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,7 +199,24 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+# One place for every scheduled job, each safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    # Expired export files hold personal data: delete them within the hour (analytics/exports.py).
+    "delete-expired-exports": {"task": "analytics.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
+}
+# Training reminders (courses/reminders.py), at 08:00 China Standard Time (CELERY_TIMEZONE): trainees daily,
+# administrators' digests on Mondays. Both are safe to run twice.
+CELERY_BEAT_SCHEDULE["training-reminders"] = {
+    "task": "courses.reminder_tasks.send_trainee_reminders", "schedule": crontab(hour=8, minute=0),
+}
+CELERY_BEAT_SCHEDULE["administrator-digests"] = {
+    "task": "courses.reminder_tasks.send_administrator_digests", "schedule": crontab(hour=8, minute=0, day_of_week=1),
+}
+# Training plans (courses/plans.py): every night, the current year's plans pick up people added, moved or gone,
+# before the morning's reminders read the statuses.
+CELERY_BEAT_SCHEDULE["assign-training-plans"] = {
+    "task": "courses.tasks.assign_current_year_plans", "schedule": crontab(hour=2, minute=30),
+}
 
 WAGTAIL_SITE_NAME = _("Child Welfare Workforce Academy")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

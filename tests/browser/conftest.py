@@ -1,5 +1,6 @@
 """Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server, at a phone
 viewport (390x844) and a desktop one. Screenshots land in test-artifacts/ for a person to look at."""
+import io
 import os
 from pathlib import Path
 
@@ -61,6 +62,13 @@ def desktop_page(browser):
 
 
 @pytest.fixture
+def artifacts():
+    """The folder for what a person looks at after the run: screenshots, and files such as PDFs."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
 def screenshot():
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -70,3 +78,27 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def media_served(settings):
+    """Uploaded media (lesson videos) served by the live server: see tests/browser/urls.py. The live server's
+    thread reads the same settings, so the change reaches it."""
+    settings.ROOT_URLCONF = "tests.browser.urls"
+
+
+@pytest.fixture
+def site_home(zhejiang_regions):
+    """The site's Wagtail home page with the demo announcements, as the default site's root. Browser tests
+    are transactional: the flush after each one removes what Wagtail's migrations created (the locale, the
+    tree's root, the default site), so they are made again here when missing."""
+    from django.core.management import call_command
+    from wagtail.models import Locale, Page
+
+    from academy.home.models import HomePage
+
+    Locale.objects.get_or_create(language_code="zh-hans")
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    call_command("load_demo_pages", stdout=io.StringIO())
+    return HomePage.objects.get()

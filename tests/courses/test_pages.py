@@ -89,7 +89,8 @@ def test_in_order_lessons_are_locked_until_the_one_before_is_complete(trainee, d
 
     response = trainee.get(video_lesson.url)
     assert response.status_code == 302 and response["Location"] == course.url
-    assert any("order" in str(message) for message in get_messages(response.wsgi_request))
+    # In the default language, Chinese: "本课程须按顺序学习" (this course is taken in order).
+    assert any("按顺序" in str(message) for message in get_messages(response.wsgi_request))
     assert not LessonProgress.objects.filter(lesson=video_lesson).exists()
 
 

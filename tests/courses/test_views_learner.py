@@ -155,7 +155,8 @@ def test_a_user_not_on_the_roster_is_told_so(client, url):
     client.force_login(UserFactory())
     response = client.get(url)
     assert response.status_code == 200
-    assert "not linked to anyone on the training roster" in response.content.decode()
+    # In the default language, Chinese: "not linked to anyone on the training roster".
+    assert "未关联培训人员名册中的人员" in response.content.decode()
 
 
 def test_the_pdf_of_a_user_not_on_the_roster_leads_to_the_explanation(client):

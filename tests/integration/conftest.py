@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 
 from academy.celery_app import app as celery_app
@@ -31,7 +31,8 @@ def celery_worker_process(transactional_db, zhejiang_regions, tmp_path):
     database = settings.DATABASES["default"]
     if not broker or database["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail("integration tests need DATABASE_URL (PostgreSQL) and CELERY_TEST_BROKER_URL (Redis)")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+    # The broker database is the tests' own: empty it so a message left by an interrupted run is not taken.
+    redis.Redis.from_url(broker).flushdb()
     database_url = (
         f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     )
@@ -46,12 +47,12 @@ def celery_worker_process(transactional_db, zhejiang_regions, tmp_path):
     log_path = tmp_path / "celery-worker.log"
     log = open(log_path, "w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "academy", "worker", "--pool", "solo", "--queues", queue,
+        [sys.executable, "-m", "celery", "-A", "academy", "worker", "--pool", "solo",
          "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=REPOSITORY, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )
-    previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
-    celery_app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    celery_app.conf.update(broker_url=broker, task_always_eager=False)
     try:
         _wait_until_ready(worker, log_path)
         worker.log_path = log_path
@@ -76,7 +77,7 @@ def _wait_until_ready(worker, log_path, timeout=60):
     raise RuntimeError("the Celery worker did not start:\n" + log_path.read_text()[-4000:])
 
 
-def wait_for(condition, timeout=60, interval=0.2):
+def wait_for(condition, timeout=120, interval=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

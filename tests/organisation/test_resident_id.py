@@ -4,6 +4,12 @@ from academy.organisation import resident_id
 from tests.factories import make_id_number
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The messages are asserted in English, their source language; Chinese is the default."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.mark.parametrize(
     "number",
     # The national standard's own example, and two computed by hand.

@@ -1,0 +1,327 @@
+"""Reads for the coverage pages, the untrained list, the exports and the trainee's obligations.
+
+Coverage figures come only from CoverageCount rows (analytics/coverage.py keeps them up to date), so a
+page costs the same few queries whatever the number of people. Every read takes the viewer's Scope.
+"""
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from academy.organisation.models import Post, PostKind, Region
+from academy.organisation.scope import Scope
+from courses.models import PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource
+from courses.years import training_year
+
+from .coverage import region_chain
+from .models import CoverageCount
+
+# The three tiers under the 100% target, in the order the pages show them.
+TIERS = (PostKind.INSTITUTION_HEAD, PostKind.CHILD_SUPERVISOR, PostKind.CHILD_DIRECTOR)
+
+# How far below the share of the window gone a rate may fall before it turns from amber to red.
+AMBER_MARGIN = 0.2
+
+
+# --- Status colour -----------------------------------------------------------------------------------
+
+
+def window_share_elapsed(*, opens_on: datetime.date, deadline: datetime.date, today: datetime.date) -> float:
+    """The share of the training window already gone, 0 before it opens to 1 on the deadline."""
+    if today < opens_on:
+        return 0.0
+    if today >= deadline:
+        return 1.0
+    return ((today - opens_on).days + 1) / ((deadline - opens_on).days + 1)
+
+
+def coverage_status(*, rate: float, share_elapsed: float) -> str:
+    """The colour of a coverage figure: "ok" (green) when the rate keeps pace with the share of the window
+    gone, "warn" (amber) within AMBER_MARGIN below it, "bad" (red) further behind. The one rule; the
+    pages show it as a legend."""
+    if rate >= share_elapsed:
+        return "ok"
+    if rate >= share_elapsed - AMBER_MARGIN:
+        return "warn"
+    return "bad"
+
+
+# --- Coverage ----------------------------------------------------------------------------------------
+
+
+def scope_root(*, scope: Scope) -> Region | None:
+    """The region an administrator's coverage pages start from: their own, or the top for everything."""
+    if scope.is_empty:
+        return None
+    if scope.region_code:
+        return Region.objects.filter(code=scope.region_code).first()
+    return Region.objects.filter(parent__isnull=True).order_by("code").first()
+
+
+def plans_covering(*, post_kind: str, year: int, region_code: str) -> QuerySet:
+    """The plans of a tier and year counted at a region: organised by the region or one above it (the
+    province's head plan seen from a county), or by regions under it (the county director plans seen from
+    the city or province, summed). Plans of sibling regions have no counts here anyway."""
+    return TrainingPlan.objects.filter(_organised_over(region_code), year=year, post_kind=post_kind)
+
+
+def _organised_over(region_code: str, through: str = "") -> Q:
+    """Plans (reached through the relation ``through``) organised by the region, above it or under it."""
+    return Q(**{f"{through}organiser_region_id__in": region_chain(region_code)}) | Q(
+        **{f"{through}organiser_region__code__startswith": region_code}
+    )
+
+
+@dataclass
+class CoverageFigure:
+    """Required, completed, in progress and not started in one region, summed over the plans covering it."""
+
+    region: Region | None
+    not_started: int = 0
+    in_progress: int = 0
+    completed: int = 0
+    share_elapsed: float = 0.0
+
+    @property
+    def required(self) -> int:
+        return self.not_started + self.in_progress + self.completed
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.required if self.required else 1.0
+
+    @property
+    def percent(self) -> float:
+        return round(self.rate * 100, 1)
+
+    @property
+    def status(self) -> str:
+        if not self.required:
+            return "none"
+        return coverage_status(rate=self.rate, share_elapsed=self.share_elapsed)
+
+
+@dataclass
+class Coverage:
+    """A coverage page: the region, its figure, one figure per child region, and the plans counted."""
+
+    post_kind: str
+    year: int
+    region: Region
+    total: CoverageFigure
+    children: list[CoverageFigure]
+    plans: list[TrainingPlan] = field(default_factory=list)
+    opens_on: datetime.date | None = None
+    deadline: datetime.date | None = None
+
+
+def _summed_counts(*, plans: QuerySet, region_codes) -> dict[str, dict]:
+    rows = (
+        CoverageCount.objects.filter(plan__in=plans, region_id__in=region_codes)
+        .values("region_id")
+        .annotate(not_started=Sum("not_started"), in_progress=Sum("in_progress"), completed=Sum("completed"))
+        .order_by()
+    )
+    return {row["region_id"]: row for row in rows}
+
+
+def region_coverage(*, post_kind: str, year: int, region: Region, today: datetime.date) -> Coverage:
+    """The coverage of a tier and year in ``region`` and each region one level below it: three queries
+    (the plans, the child regions, the counts), whatever the number of people or plans."""
+    plans = plans_covering(post_kind=post_kind, year=year, region_code=region.code)
+    plan_list = list(plans.select_related("organiser_region").order_by("organiser_region_id"))
+    children = list(Region.objects.filter(parent=region).order_by("code"))
+    counts = _summed_counts(plans=plans, region_codes=[region.code] + [child.code for child in children])
+
+    opens_on = min((plan.opens_on for plan in plan_list), default=None)
+    deadline = max((plan.deadline for plan in plan_list), default=None)
+    # Several plans (a county's each) are weighed against the widest window: the earliest opening, the
+    # latest deadline.
+    share = window_share_elapsed(opens_on=opens_on, deadline=deadline, today=today) if plan_list else 0.0
+
+    def figure(of: Region) -> CoverageFigure:
+        row = counts.get(of.code, {})
+        return CoverageFigure(
+            region=of, not_started=row.get("not_started", 0), in_progress=row.get("in_progress", 0),
+            completed=row.get("completed", 0), share_elapsed=share,
+        )
+
+    return Coverage(
+        post_kind=post_kind, year=year, region=region, total=figure(region),
+        children=[figure(child) for child in children], plans=plan_list, opens_on=opens_on, deadline=deadline,
+    )
+
+
+def headline_rates(*, scope: Scope, year: int, today: datetime.date) -> list[tuple[str, CoverageFigure]]:
+    """The year's figure of each tier for the scope's region (the home page headline): two queries."""
+    root = scope_root(scope=scope)
+    if root is None:
+        return []
+    rows = (
+        CoverageCount.objects.filter(_organised_over(root.code, "plan__"), plan__year=year, plan__post_kind__in=TIERS, region_id=root.code)
+        .values("plan__post_kind")
+        .annotate(not_started=Sum("not_started"), in_progress=Sum("in_progress"), completed=Sum("completed"))
+        .order_by()
+    )
+    by_kind = {row["plan__post_kind"]: row for row in rows}
+    windows = (
+        TrainingPlan.objects.filter(_organised_over(root.code), year=year, post_kind__in=TIERS)
+        .values_list("post_kind", "opens_on", "deadline")
+    )
+    spans: dict[str, tuple] = {}
+    for kind, opens_on, deadline in windows:
+        earliest, latest = spans.get(kind, (opens_on, deadline))
+        spans[kind] = (min(earliest, opens_on), max(latest, deadline))
+    headline = []
+    for kind in TIERS:
+        row = by_kind.get(kind, {})
+        span = spans.get(kind)
+        share = window_share_elapsed(opens_on=span[0], deadline=span[1], today=today) if span else 0.0
+        headline.append((kind, CoverageFigure(
+            region=root, not_started=row.get("not_started", 0), in_progress=row.get("in_progress", 0),
+            completed=row.get("completed", 0), share_elapsed=share,
+        )))
+    return headline
+
+
+def coverage_table_rows(*, post_kind: str, year: int, region: Region):
+    """Every region from ``region`` down that the plans count, in code order (a tree read top down), with
+    its summed figure: (code, level, path, not started, in progress, completed). For the export; streamed."""
+    plans = plans_covering(post_kind=post_kind, year=year, region_code=region.code)
+    names = dict(Region.objects.filter(code__in=region.ancestor_codes()).values_list("code", "name"))
+    rows = (
+        CoverageCount.objects.filter(plan__in=plans, region__code__startswith=region.code)
+        .values("region_id", "region__name", "region__level")
+        .annotate(not_started=Sum("not_started"), in_progress=Sum("in_progress"), completed=Sum("completed"))
+        .order_by("region_id")
+    )
+    for row in rows.iterator(chunk_size=2000):
+        code = row["region_id"]
+        names[code] = row["region__name"]
+        path = " ".join(names.get(ancestor, ancestor) for ancestor in region_chain(code))
+        yield code, row["region__level"], path, row["not_started"], row["in_progress"], row["completed"]
+
+
+# --- The people of a plan ----------------------------------------------------------------------------
+
+# Sort keys offered on the list, each to its ordering (a unique last key keeps pages stable).
+ASSIGNMENT_ORDERINGS = {
+    "name": ("person__name", "pk"),
+    "-name": ("-person__name", "-pk"),
+    "region": ("region_id", "person__name", "pk"),
+    "-region": ("-region_id", "-person__name", "-pk"),
+    "status": ("status", "person__name", "pk"),
+    "-status": ("-status", "person__name", "pk"),
+    "hours": ("credit_hours", "person__name", "pk"),
+    "-hours": ("-credit_hours", "person__name", "pk"),
+}
+
+# Status filter values beyond the PlanStatus values.
+NOT_COMPLETED = ""  # the default: the people still to train
+ANY_STATUS = "all"
+
+
+def assignments_list(
+    *,
+    scope: Scope,
+    year: int,
+    post_kind: str = "",
+    region_code: str = "",
+    status: str = NOT_COMPLETED,
+    sort: str = "name",
+) -> QuerySet:
+    """Plan assignments of ``year`` held in the scope's regions (by default those not completed), with the
+    person, the plan and the region's path loaded, and ``mobile_visible``: whether the viewer may see the
+    person's full mobile number (the rule of permissions.can_see_mobile, as a column: the person holds a
+    post in the viewer's scope)."""
+    if scope.is_empty or (region_code and not scope.contains_region_code(region_code)):
+        return PlanAssignment.objects.none()
+    assignments = PlanAssignment.objects.filter(plan__year=year, region__code__startswith=region_code or scope.region_code)
+    if post_kind:
+        assignments = assignments.filter(plan__post_kind=post_kind)
+    if status == NOT_COMPLETED:
+        assignments = assignments.exclude(status=PlanStatus.COMPLETED)
+    elif status != ANY_STATUS:
+        assignments = assignments.filter(status=status)
+    posts_in_scope = scope.posts(Post.objects.filter(person=OuterRef("person_id")))
+    return (
+        assignments.annotate(mobile_visible=Exists(posts_in_scope))
+        .select_related("person", "plan", "region__parent__parent__parent")
+        .order_by(*ASSIGNMENT_ORDERINGS.get(sort, ASSIGNMENT_ORDERINGS["name"]))
+    )
+
+
+# --- The trainee's obligations -----------------------------------------------------------------------
+
+
+@dataclass
+class Obligation:
+    """One plan a trainee must meet this year, and how far they are with each of its requirements."""
+
+    assignment: PlanAssignment
+    courses: list[tuple[str, bool]]  # (course title, completed in the window)
+    credit_hours: Decimal
+    min_credit_hours: Decimal | None
+    face_to_face_done: bool | None  # None when the plan does not ask for one
+    overdue: bool
+
+    @property
+    def plan(self) -> TrainingPlan:
+        return self.assignment.plan
+
+    @property
+    def is_completed(self) -> bool:
+        return self.assignment.status == PlanStatus.COMPLETED
+
+
+def plan_obligations(*, person, today: datetime.date, year: int | None = None) -> list[Obligation]:
+    """The person's plans of the year with each requirement's progress, nearest deadline first: three
+    queries (assignments, required courses, the year's records)."""
+    year = year or training_year()
+    assignments = list(
+        PlanAssignment.objects.filter(person=person, plan__year=year)
+        .select_related("plan")
+        .prefetch_related("plan__required_courses")
+        .order_by("plan__deadline", "plan_id")
+    )
+    if not assignments:
+        return []
+    earliest = min(assignment.plan.opens_on for assignment in assignments)
+    latest = max(assignment.plan.deadline for assignment in assignments)
+    records = list(TrainingRecord.objects.filter(person=person, completed_on__range=(earliest, latest)))
+
+    obligations = []
+    for assignment in assignments:
+        plan = assignment.plan
+        in_window = [record for record in records if plan.opens_on <= record.completed_on <= plan.deadline]
+        completed_courses = {record.course_id for record in in_window if record.counts_as_completion}
+        face_to_face = None
+        if plan.requires_face_to_face:
+            face_to_face = any(
+                record.source == TrainingSource.FACE_TO_FACE and record.counts_as_completion for record in in_window
+            )
+        obligations.append(Obligation(
+            assignment=assignment,
+            courses=[(course.title, course.pk in completed_courses) for course in plan.required_courses.all()],
+            credit_hours=sum((record.credit_hours for record in in_window), Decimal(0)),
+            min_credit_hours=plan.min_credit_hours,
+            face_to_face_done=face_to_face,
+            overdue=today > plan.deadline and assignment.status != PlanStatus.COMPLETED,
+        ))
+    return obligations
+
+
+# --- Words for the pages -----------------------------------------------------------------------------
+
+
+def joiner_leaver_rule(plan: TrainingPlan) -> str:
+    """The plan's rule for people who join late or leave early, in words."""
+    return _(
+        "Required: everyone holding the post between %(opens)s and %(deadline)s, except people who took it up "
+        "after %(join)s or left it before %(leave)s."
+    ) % {
+        "opens": plan.opens_on.isoformat(), "deadline": plan.deadline.isoformat(),
+        "join": plan.join_cutoff.isoformat(), "leave": plan.leave_cutoff.isoformat(),
+    }

@@ -1,0 +1,162 @@
+"""Exports of the coverage table and the untrained list: content, scope, owner and expiry."""
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from academy.organisation.models import PostKind, Region
+from academy.storage import private_storage
+from analytics import exports
+from analytics.models import ExportJob
+from courses.years import training_year
+from tests.factories import user_with_role
+
+pytestmark = pytest.mark.django_db
+
+DIRECTORS = PostKind.CHILD_DIRECTOR.value
+
+
+def request_export(client, django_capture_on_commit_callbacks, **fields):
+    """Ask for an export as the page's buttons do and run it (in process, as without a broker)."""
+    data = {"kind": "untrained", "file_format": "csv", "year": training_year(), **fields}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("analytics:export_new"), data)
+    assert response.status_code == 302, response.content
+    return ExportJob.objects.latest("created_at")
+
+
+def csv_rows(response):
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(content)))
+
+
+def download(client, job):
+    return client.get(reverse("analytics:export_download", args=[job.pk]))
+
+
+def test_the_untrained_list_exports_to_csv_within_the_county(client, world, django_capture_on_commit_callbacks):
+    user = user_with_role("county_admin")
+    client.force_login(user)
+    job = request_export(client, django_capture_on_commit_callbacks)
+    assert job.status == ExportJob.Status.DONE and job.created_by == user
+    assert job.processed_rows == job.total_rows == 4
+    detail = client.get(job.get_absolute_url()).content.decode()
+    assert reverse("analytics:export_download", args=[job.pk]) in detail
+    response = download(client, job)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    header, *rows = csv_rows(response)
+    assert header[0] == "Name" and header[-1] == "Mobile number"
+    assert {row[0] for row in rows} == {"上城在训", "上城未训", "上城督导未训", "省院长未训"}
+    by_name = {row[0]: row for row in rows}
+    assert by_name["上城未训"][-1] == "13912345678"
+    assert by_name["省院长未训"][-1] == "139****2222"  # a province-run home is outside a county's scope
+
+
+def test_the_untrained_list_exports_to_excel_with_the_filters(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("city_admin"))
+    job = request_export(
+        client, django_capture_on_commit_callbacks, file_format="xlsx", tier=DIRECTORS, region="330105", status="all"
+    )
+    response = download(client, job)
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Name"
+    assert {row[0] for row in rows[1:]} == {"拱墅未训", "拱墅已训"}
+    job = request_export(client, django_capture_on_commit_callbacks, tier=DIRECTORS, region="330102", status="all")
+    assert {row[0] for row in csv_rows(download(client, job))[1:]} == {"上城已训", "上城在训", "上城未训"}
+
+
+def test_the_coverage_table_exports_every_region_below(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("city_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks, kind="coverage", tier=DIRECTORS)
+    header, *rows = csv_rows(download(client, job))
+    assert header[:4] == ["Division code", "Level", "Region", "Required"]
+    by_code = {row[0]: row for row in rows}
+    assert by_code["3301"][3:7] == ["5", "2", "1", "2"]  # required, completed, in progress, not started
+    assert by_code["330102"][3:8] == ["3", "1", "1", "1", "33.3"]
+    assert by_code[world.villages.home_a.code][2].startswith("浙江省 杭州市 上城区 清波街道")
+    assert not any(code.startswith("3302") or code == "33" for code in by_code)
+
+
+def test_an_export_of_another_region_is_refused(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    for kind in ["untrained", "coverage"]:
+        response = client.post(
+            reverse("analytics:export_new"),
+            {"kind": kind, "file_format": "csv", "year": training_year(), "tier": DIRECTORS, "region": "330105"},
+        )
+        assert response.status_code == 400
+    assert not ExportJob.objects.exists()
+
+
+def test_nobody_else_reaches_an_export(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks)
+    for role in ["county_admin", "city_admin", "province_admin", "system_admin"]:
+        client.force_login(user_with_role(role, admin_region_code="330105" if role == "county_admin" else None))
+        for name in ["export_detail", "export_status", "export_download"]:
+            assert client.get(reverse(f"analytics:{name}", args=[job.pk])).status_code == 404
+    client.force_login(user_with_role("trainee"))
+    assert client.get(reverse("analytics:export_download", args=[job.pk])).status_code == 403
+    client.logout()
+    assert client.get(reverse("analytics:export_download", args=[job.pk])).status_code == 302
+
+
+def test_an_expired_export_is_gone_and_its_file_deleted(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks)
+    name = job.file.name
+    assert private_storage().exists(name)
+    ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert download(client, job).status_code == 410
+    assert not private_storage().exists(name)
+    assert download(client, job).status_code == 410
+    assert "expired" in client.get(job.get_absolute_url()).content.decode()
+
+
+def test_expired_files_are_swept(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    old, fresh = (request_export(client, django_capture_on_commit_callbacks) for _ in range(2))
+    ExportJob.objects.filter(pk=old.pk).update(expires_at=timezone.now() - datetime.timedelta(hours=1))
+    assert exports.exports_delete_expired() == 1
+    old.refresh_from_db(), fresh.refresh_from_db()
+    assert not old.file and private_storage().exists(fresh.file.name)
+
+
+def test_the_status_reports_progress(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks)
+    status = client.get(reverse("analytics:export_status", args=[job.pk])).json()
+    assert status == {
+        "status": "done", "status_label": "Ready", "running": False, "progress": 100, "processed_rows": 4,
+        "total_rows": 4,
+    }
+
+
+def test_an_administrator_moved_before_the_export_runs_gets_nothing(client, world):
+    user = user_with_role("county_admin")
+    job = ExportJob.objects.create(
+        created_by=user, kind="untrained", file_format="csv", params={"year": training_year(), "region": "330102"},
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    user.admin_region = Region.objects.get(code="330105")
+    user.save()
+    from analytics.tasks import run_export
+
+    run_export(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and not job.file
+
+
+def test_a_job_runs_once(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks)
+    name = job.file.name
+    exports.export_run(job=job)  # a redelivered message
+    job.refresh_from_db()
+    assert job.file.name == name
