@@ -12,8 +12,10 @@ about 45,000 townships and 600,000 villages, all synthesised regions marked is_s
   year), and some supervisors who are also a village's director at the same time;
 - five plan years: one plan per organiser per tier and year (province: institution heads, city:
   supervisors, county: directors), with their windows and joiner/leaver cut-offs;
-- about 3 million training records: the tier's required course (online), an elective course, and
-  face-to-face training (courses NULL, sessions NULL: a roll-call record, as the attendance step writes);
+- about 3.5 million training records: the tier's required course (online), an elective course, and
+  face-to-face training (course NULL, session NULL: the record an attendance roll writes, without the
+  session itself), and lesson progress for some of those who started the required course but did not
+  finish it (in progress without any record);
 - for every year but the current one, plan assignments and coverage counts, written by set-based SQL that
   follows the plan rules (courses/plans.py is the application's implementation; the benchmark times it on
   the current year and compares its result with this SQL).
@@ -29,16 +31,29 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
-from django.utils import timezone
-
 from academy.organisation import resident_id
-from academy.organisation.models import Institution, InstitutionKind, Person, Post, PostKind, Region, RunLevel
+from academy.organisation.models import (
+    Institution,
+    InstitutionKind,
+    Person,
+    Post,
+    PostKind,
+    Region,
+    RunLevel,
+)
 from academy.organisation.regions import load_divisions
 from academy.organisation.synthetic import (
-    GIVEN_NAME_FEMALE, GIVEN_NAME_FIRST, GIVEN_NAME_MALE, MOBILE_PREFIXES, SURNAME_WEIGHTS, SURNAMES,
-    VILLAGE_NAME_FIRST, VILLAGE_NAME_SECOND,
+    GIVEN_NAME_FEMALE,
+    GIVEN_NAME_FIRST,
+    GIVEN_NAME_MALE,
+    MOBILE_PREFIXES,
+    SURNAME_WEIGHTS,
+    SURNAMES,
+    VILLAGE_NAME_FIRST,
+    VILLAGE_NAME_SECOND,
 )
+from django.db import connection, transaction
+from django.utils import timezone
 
 # The 31 provincial divisions, Zhejiang (real divisions) first; the others get synthetic cities and below.
 PROVINCES = [
@@ -83,6 +98,8 @@ ELECTIVE = 0.04
 FACE_TO_FACE = {PostKind.CHILD_DIRECTOR: 0.03, PostKind.CHILD_SUPERVISOR: 0.88, PostKind.INSTITUTION_HEAD: 0.7}
 PARTIAL_FACE_TO_FACE = 0.01
 DONE_LATE = 0.03
+# Chance that someone who has not done the required course has started its lesson (LessonProgress).
+LESSON_STARTED = 0.3
 
 COURSES = [
     # (key, title, slug, audience, credit hours)
@@ -125,6 +142,8 @@ class Nation:
     records: int = 0
     plans: int = 0
     courses: dict = field(default_factory=dict)  # key -> CoursePage id
+    lessons: dict = field(default_factory=dict)  # key -> the course's LessonPage id
+    lesson_progress: int = 0
 
 
 def log(message: str, started: float | None = None) -> None:
@@ -135,11 +154,10 @@ def log(message: str, started: float | None = None) -> None:
 def copy_rows(table: str, columns: list[str], rows) -> int:
     """COPY ``rows`` (tuples) into ``table``; returns how many."""
     count = 0
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
     return count
 
 
@@ -436,9 +454,11 @@ def load_roster(nation: Nation, roster: Roster, *, seed: int) -> None:
 
 
 def generate_courses(nation: Nation) -> None:
-    """Four course pages in the Wagtail tree (records and plans point to them); they need no lessons here."""
+    """Four course pages in the Wagtail tree (records and plans point to them), each with one text lesson
+    (lesson progress points to it; plan_assign reads the lessons of required courses)."""
     from academy.home.management.commands.load_demo_pages import home_page_as_site_root
-    from courses.models import CourseIndexPage, CoursePage
+
+    from courses.models import CourseIndexPage, CoursePage, LessonPage
 
     home = home_page_as_site_root()
     catalogue = home.add_child(instance=CourseIndexPage(title="全国课程", slug="national-courses"))
@@ -447,7 +467,11 @@ def generate_courses(nation: Nation) -> None:
             title=title, slug=slug, summary=title, audience=[str(kind) for kind in audience], credit_hours=hours,
         ))
         nation.courses[key] = course.pk
-    log(f"courses: {len(COURSES)} course pages")
+        lesson = course.add_child(instance=LessonPage(
+            title="第一课", slug="lesson-1", min_study_minutes=1, body=[("paragraph", f"<p>{title}</p>")],
+        ))
+        nation.lessons[key] = lesson.pk
+    log(f"courses: {len(COURSES)} course pages with a lesson each")
 
 
 def plan_window(year: int) -> dict:
@@ -501,8 +525,9 @@ def generate_plans(nation: Nation, *, seed: int) -> None:
         f"{len(hours_only_counties)} counties ask hours only)", started)
 
 
-def _record_rows(roster: Roster, nation: Nation, seed: int):
-    """Training records person by person, year by year, tier by tier, for the time in post."""
+def _record_rows(roster: Roster, nation: Nation, seed: int, lesson_progress: list):
+    """Training records person by person, year by year, tier by tier, for the time in post. Lesson progress
+    rows of people who started the required course without finishing it go to ``lesson_progress``."""
     rng = random.Random(f"{seed}:records")
     now = timezone.now()
     current_year = nation.years[-1]
@@ -515,7 +540,7 @@ def _record_rows(roster: Roster, nation: Nation, seed: int):
         for year in nation.years:
             window = plan_window(year)
             last_day = min(window["deadline"], nation.today)
-            done_courses = set()
+            done_courses, started_lessons = set(), set()
             for kind in FACE_TO_FACE_TITLE:
                 held = [(start, end) for post_kind, start, end in posts_by_person.get(person_id, ())
                         if post_kind == kind and start <= last_day and (end is None or end >= window["opens_on"])]
@@ -530,6 +555,12 @@ def _record_rows(roster: Roster, nation: Nation, seed: int):
                     late = year < current_year and rng.random() < DONE_LATE
                     day = _random_day(rng, datetime.date(year, 12, 1), datetime.date(year, 12, 31)) if late else None
                     draws.append(("online", kind, day, 4, True))
+                elif rng.random() < LESSON_STARTED and nation.lessons[kind] not in started_lessons:
+                    started_lessons.add(nation.lessons[kind])
+                    started = datetime.datetime.combine(_random_day(rng, first, last), datetime.time(9), datetime.UTC)
+                    lesson_progress.append((
+                        person_id, nation.lessons[kind], year, started, started, 3, rng.randint(10, 50), "{}",
+                    ))
                 if rng.random() < ELECTIVE:
                     draws.append(("online", "elective", None, 4, True))
                 if rng.random() < FACE_TO_FACE[kind]:
@@ -551,17 +582,24 @@ def _record_rows(roster: Roster, nation: Nation, seed: int):
 
 
 def load_records(nation: Nation, roster: Roster, *, seed: int) -> None:
-    from courses.models import TrainingRecord
+    from courses.models import LessonProgress, TrainingRecord
 
     started = time.perf_counter()
+    lesson_progress = []
     nation.records = copy_rows(
         TrainingRecord._meta.db_table,
         ["id", "person_id", "year", "source", "course_id", "title", "completed_on", "credit_hours", "score",
          "counts_as_completion", "created_at"],
-        _record_rows(roster, nation, seed),
+        _record_rows(roster, nation, seed, lesson_progress),
+    )
+    nation.lesson_progress = copy_rows(
+        LessonProgress._meta.db_table,
+        ["person_id", "lesson_id", "year", "started_at", "last_heartbeat_at", "last_sequence", "study_seconds",
+         "videos"],
+        lesson_progress,
     )
     reset_sequence(TrainingRecord)
-    log(f"training records: {nation.records:,}", started)
+    log(f"training records: {nation.records:,}; lessons started, not completed: {nation.lesson_progress:,}", started)
 
 
 # --- Assignments and coverage counts by SQL ---------------------------------------------------------------
@@ -600,6 +638,18 @@ by_course AS (
         AND in_window.course_id = wanted.coursepage_id AND in_window.counts_as_completion
     GROUP BY required.plan_id, required.person_id, wanted.coursepage_id
 ),
+lesson_started AS (
+    -- a lesson of a required course started in the plan's year
+    SELECT DISTINCT required.plan_id, required.person_id
+    FROM required
+    JOIN courses_trainingplan plan ON plan.id = required.plan_id
+    JOIN courses_trainingplan_required_courses wanted ON wanted.trainingplan_id = required.plan_id
+    JOIN wagtailcore_page course ON course.id = wanted.coursepage_id
+    JOIN wagtailcore_page lesson ON lesson.path LIKE course.path || '%%' AND lesson.depth = course.depth + 1
+    JOIN courses_lessonpage ON courses_lessonpage.page_ptr_id = lesson.id
+    JOIN courses_lessonprogress progress ON progress.person_id = required.person_id
+        AND progress.lesson_id = lesson.id AND progress.year = plan.year
+),
 courses_done AS (
     SELECT plan_id, person_id, bool_and(done_on IS NOT NULL) AS all_done, max(done_on) AS done_on
     FROM by_course GROUP BY plan_id, person_id
@@ -615,7 +665,8 @@ totals AS (
 ),
 judged AS (
     SELECT required.*, coalesce(totals.hours, 0) AS hours, totals.hours_on, totals.face_to_face_on,
-        courses_done.done_on AS courses_on, totals.plan_id IS NOT NULL AS has_record,
+        courses_done.done_on AS courses_on,
+        totals.plan_id IS NOT NULL OR lesson_started.plan_id IS NOT NULL AS has_record,
         coalesce(courses_done.all_done, true)
             AND (plan.min_credit_hours IS NULL OR totals.hours_on IS NOT NULL)
             AND (NOT plan.requires_face_to_face OR totals.face_to_face_on IS NOT NULL) AS completed,
@@ -624,6 +675,8 @@ judged AS (
     JOIN courses_trainingplan plan ON plan.id = required.plan_id
     LEFT JOIN totals ON totals.plan_id = required.plan_id AND totals.person_id = required.person_id
     LEFT JOIN courses_done ON courses_done.plan_id = required.plan_id AND courses_done.person_id = required.person_id
+    LEFT JOIN lesson_started
+        ON lesson_started.plan_id = required.plan_id AND lesson_started.person_id = required.person_id
 )
 SELECT plan_id, person_id, region_id,
     CASE WHEN completed THEN 'completed' WHEN has_record THEN 'in_progress' ELSE 'not_started' END AS status,
@@ -703,9 +756,9 @@ def generate(*, scale: float = 1.0, seed: int = 4, today: datetime.date | None =
     today = today or timezone.localdate()
     nation = Nation(years=list(range(today.year - 4, today.year + 1)), today=today)
     from analytics.models import CoverageCount
-    from courses.models import PlanAssignment, TrainingRecord
+    from courses.models import LessonProgress, PlanAssignment, TrainingRecord
 
-    with bulk_load(Region, Person, Post, TrainingRecord):
+    with bulk_load(Region, Person, Post, TrainingRecord, LessonProgress):
         generate_regions(nation, synthetic_provinces=synthetic_provinces_for(scale), seed=seed)
         generate_institutions(nation)
         roster = generate_roster(nation, seed=seed)

@@ -53,18 +53,27 @@ def celery_worker_process(transactional_db, zhejiang_regions, tmp_path):
     )
     previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
     celery_app.conf.update(broker_url=broker, task_always_eager=False)
+    _forget_broker_connections()
     try:
         _wait_until_ready(worker, log_path)
         worker.log_path = log_path
         yield worker
     finally:
         celery_app.conf.update(previous)
+        _forget_broker_connections()
         worker.terminate()
         try:
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
         log.close()
+
+
+def _forget_broker_connections():
+    # Even eager tasks (every earlier test in the run) take a producer from the app's pool, which is then
+    # bound to the broker URL of that moment; without this, messages would go to the old broker.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def _wait_until_ready(worker, log_path, timeout=60):
