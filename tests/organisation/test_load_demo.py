@@ -102,3 +102,23 @@ def test_the_home_page_is_the_site_root_with_announcements_and_help(client):
     assert announcements.count() >= 2
     assert announcements.filter(title="2026 年度儿童主任全覆盖培训通知", is_pinned=True).exists()
     assert StandardPage.objects.child_of(home).live().get().title == "使用帮助"
+
+
+def test_the_demo_has_this_years_plans_part_way_to_their_target():
+    from analytics.models import CoverageCount
+    from courses.models import TrainingPlan, TrainingRecord
+    from courses.years import training_year
+
+    _load()
+    plans = TrainingPlan.objects.filter(year=training_year())
+    assert set(plans.values_list("post_kind", flat=True)) == {
+        PostKind.INSTITUTION_HEAD, PostKind.CHILD_SUPERVISOR, PostKind.CHILD_DIRECTOR
+    }
+    province_directors = CoverageCount.objects.filter(region_id="33", plan__post_kind=PostKind.CHILD_DIRECTOR)
+    assert sum(count.required for count in province_directors) > 0
+    assert 0 < sum(count.completed for count in province_directors) < sum(count.required for count in province_directors)
+    director = User.objects.get(phone="13800000001")
+    assert not TrainingRecord.objects.filter(person=director.person).exists()  # the demo director has work to do
+
+    _load()
+    assert TrainingPlan.objects.filter(year=training_year()).count() == plans.count()

@@ -7,6 +7,7 @@ the session by organiser and title; what exists is left as it is, so editors' ch
 """
 import copy
 import datetime
+import random
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,12 +20,13 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 
 from academy.home.management.commands.load_demo_pages import home_page_as_site_root
-from academy.organisation.models import Person, Post, PostKind, Region
+from academy.organisation.models import Person, Post, PostKind, Region, RegionLevel
 from courses import demo
 from courses.models import (
     CourseIndexPage, CoursePage, ExamDrawRule, ExamPage, LessonPage, Question, QuestionCategory, QuestionOption,
-    TrainingSession, Video,
+    TrainingPlan, TrainingRecord, TrainingSession, TrainingSource, Video,
 )
+from courses.plans import plan_create
 from courses.sessions import session_create, session_enrol, session_update
 from courses.video import read_duration_seconds
 from courses.years import training_year
@@ -54,7 +56,60 @@ class Command(BaseCommand):
                     f"Course {spec['title']}: {len(created.pages)} pages and {created.questions} questions created"
                 )
             self._load_session()
+            self._load_plans()
         self.stdout.write(self.style.SUCCESS(f"Demo courses loaded in {time.perf_counter() - started:.1f} s"))
+
+    def _load_plans(self):
+        """This year's plans, as the organisers of box 专栏6 would make them: the province for institution
+        heads, each loaded city for its supervisors, each of its counties for their directors. The demo's
+        window is the whole year, so that it is still open whenever the demo is loaded."""
+        year = training_year()
+        window = {
+            "opens_on": datetime.date(year, 1, 1), "deadline": datetime.date(year, 12, 31),
+            "join_cutoff": datetime.date(year, 9, 30), "leave_cutoff": datetime.date(year, 12, 31),
+        }
+        courses = {spec["audience"][0]: CoursePage.objects.get(slug=spec["slug"]) for spec in demo.COURSES}
+        cities = Region.objects.filter(level=RegionLevel.CITY, children__children__children__is_synthetic=True)
+        organisers = [(PostKind.INSTITUTION_HEAD, Region.objects.filter(code="33").first())]
+        for city in cities.distinct():
+            organisers.append((PostKind.CHILD_SUPERVISOR, city))
+            organisers += [(PostKind.CHILD_DIRECTOR, county) for county in city.children.all()]
+        created = 0
+        for post_kind, organiser in organisers:
+            if organiser is None or TrainingPlan.objects.filter(
+                year=year, post_kind=post_kind, organiser_region=organiser
+            ).exists():
+                continue
+            plan_create(
+                year=year, post_kind=post_kind, organiser_region=organiser,
+                required_courses=[courses[post_kind]], **window,
+            )
+            created += 1
+        self.stdout.write(f"Training plans {year}: {created} created (assigned once the data is saved)")
+        if created:
+            self._load_completions(year, courses)
+
+    def _load_completions(self, year, courses):
+        """Part of each tier has already completed this year's course, so that the coverage pages show a
+        province part-way to its target (synthetic, like the people)."""
+        rng = random.Random(f"demo-completions-{year}")
+        shares = {PostKind.INSTITUTION_HEAD: 0.8, PostKind.CHILD_SUPERVISOR: 0.7, PostKind.CHILD_DIRECTOR: 0.55}
+        last_day = min(timezone.localdate(), datetime.date(year, 12, 31))
+        records = []
+        for post_kind, share in shares.items():
+            course = courses[post_kind]
+            people = Post.objects.current(last_day).filter(kind=post_kind).values_list("person_id", flat=True)
+            for person_id in sorted(set(people)):
+                if rng.random() < share:
+                    records.append(TrainingRecord(
+                        person_id=person_id, year=year, source=TrainingSource.ONLINE, course=course,
+                        title=course.title, credit_hours=course.credit_hours, score=rng.randint(70, 100),
+                        completed_on=datetime.date(year, 1, 1) + datetime.timedelta(
+                            days=rng.randint(0, (last_day - datetime.date(year, 1, 1)).days)
+                        ),
+                    ))
+        TrainingRecord.objects.bulk_create(records, batch_size=2000, ignore_conflicts=True)
+        self.stdout.write(f"Completions {year}: {len(records)} synthetic course completions")
 
     def _load_session(self):
         spec = demo.SESSION

@@ -198,10 +198,12 @@ def _demo_county(city_codes: list[str]) -> Region:
 def _roster_account(mobile: str, posts, password: str, is_assessor: bool = False) -> Post:
     """Give the holder of one of ``posts`` a memorable mobile number and the demo password; returns the
     post. The holder is whoever has the number from an earlier run, else the first by place who holds no
-    other post (their page stays simple)."""
+    other post (their page stays simple) and has not trained yet (the demo shows training to do)."""
+    untrained = posts.exclude(person__training_records__isnull=False)
     post = (
         posts.filter(person__mobile=mobile).first()
-        or posts.annotate(held=Count("person__posts")).filter(held=1).order_by("region_id", "pk").first()
+        or untrained.annotate(held=Count("person__posts")).filter(held=1).order_by("region_id", "pk").first()
+        or untrained.order_by("region_id", "pk").first()
         or posts.order_by("region_id", "pk").first()
     )
     person = post.person
