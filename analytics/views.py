@@ -113,7 +113,9 @@ def _named_people(scope, post_kind, year, region, limit=200):
 
 def _years(current: int) -> list[int]:
     """The years that have plans, and the one shown."""
-    years = set(TrainingPlan.objects.values_list("year", flat=True).distinct()) | {current, training_year()}
+    # order_by: the model's default ordering would make distinct() return every plan, not every year.
+    years = set(TrainingPlan.objects.order_by("year").values_list("year", flat=True).distinct())
+    years |= {current, training_year()}
     return sorted(years, reverse=True)
 
 

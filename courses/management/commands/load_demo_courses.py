@@ -74,20 +74,21 @@ class Command(BaseCommand):
         for city in cities.distinct():
             organisers.append((PostKind.CHILD_SUPERVISOR, city))
             organisers += [(PostKind.CHILD_DIRECTOR, county) for county in city.children.all()]
-        created = 0
-        for post_kind, organiser in organisers:
-            if organiser is None or TrainingPlan.objects.filter(
+        missing = [
+            (post_kind, organiser) for post_kind, organiser in organisers
+            if organiser is not None and not TrainingPlan.objects.filter(
                 year=year, post_kind=post_kind, organiser_region=organiser
-            ).exists():
-                continue
+            ).exists()
+        ]
+        if missing:
+            # Before the plans: their assignment reads the year's records.
+            self._load_completions(year, courses)
+        for post_kind, organiser in missing:
             plan_create(
                 year=year, post_kind=post_kind, organiser_region=organiser,
                 required_courses=[courses[post_kind]], **window,
             )
-            created += 1
-        self.stdout.write(f"Training plans {year}: {created} created (assigned once the data is saved)")
-        if created:
-            self._load_completions(year, courses)
+        self.stdout.write(f"Training plans {year}: {len(missing)} created and assigned")
 
     def _load_completions(self, year, courses):
         """Part of each tier has already completed this year's course, so that the coverage pages show a
