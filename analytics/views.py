@@ -55,16 +55,20 @@ def coverage_home(request):
     """The year's headline: one rate per tier for the administrator's area."""
     scope = scope_for(request.user)
     year = _year(request)
-    headline = selectors.headline_rates(scope=scope, year=year, today=timezone.localdate())
     return render(request, "analytics/coverage_home.html", {
         "year": year,
         "root": selectors.scope_root(scope=scope),
-        "headline": [
-            {"tier": PostKind(kind), "figure": figure, "badge": STATUS_BADGES[figure.status]}
-            for kind, figure in headline
-        ],
+        "headline": headline_cards(scope=scope, year=year),
         "legend": _legend(),
     })
+
+
+def headline_cards(*, scope, year: int) -> list[dict]:
+    """The year's three headline rates of a scope, as the coverage home and the administrator's page show them."""
+    headline = selectors.headline_rates(scope=scope, year=year, today=timezone.localdate())
+    return [
+        {"tier": PostKind(kind), "figure": figure, "badge": STATUS_BADGES[figure.status]} for kind, figure in headline
+    ]
 
 
 @never_cache
