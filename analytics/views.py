@@ -204,7 +204,7 @@ def export_detail(request, pk):
 @never_cache
 @administrator_required
 def export_status(request, pk):
-    """Polled by export_progress.js while the export is written."""
+    """Polled by job_progress.js while the export is written."""
     job = _own_export(request, pk)
     return JsonResponse({
         "status": job.status,

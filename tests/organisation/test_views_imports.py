@@ -106,9 +106,9 @@ def test_a_running_import_shows_a_progress_bar_that_polls_its_status(admin_clien
 
     page = admin_client.get(reverse("organisation:import_detail", args=[roster_import.pk])).content.decode()
 
-    assert 'data-import-status-url="%s"' % reverse("organisation:import_status", args=[roster_import.pk]) in page
+    assert 'data-job-status-url="%s"' % reverse("organisation:import_status", args=[roster_import.pk]) in page
     assert 'aria-valuenow="20"' in page and "Checked 5000 of 25000 rows" in page
-    assert "/static/js/import_progress.js" in page
+    assert "/static/js/job_progress.js" in page
     assert "http://" not in page.split("<body", 1)[1] and "https://" not in page  # no remote assets
     status = admin_client.get(reverse("organisation:import_status", args=[roster_import.pk])).json()
     assert (status["running"], status["progress"]) == (True, 20)

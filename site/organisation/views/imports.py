@@ -111,7 +111,7 @@ def import_detail(request, pk):
 
 @administrator_required
 def import_status(request, pk):
-    """Polled every second by import_progress.js while the import runs."""
+    """Polled every second by job_progress.js while the import runs."""
     roster_import = _visible_import(request, pk)
     return JsonResponse({
         "status": roster_import.status,

@@ -1,15 +1,16 @@
-// Follows a roster import while it runs (templates/organisation/import_detail.html): asks for its status
-// every second, moves the progress bar, and reloads the page when the status changes, so that the
-// errors, the preview or the result are shown.
+// Follows a background job while it runs (a roster import, an export): asks the URL in
+// data-job-status-url for its status every second, moves the progress bar, and reloads the page once the
+// status leaves those listed in data-same-page (default: the status shown), so that the page shows what
+// came of it. The page works without this script; it only spares a manual reload.
 (function () {
   "use strict";
-  var box = document.querySelector("[data-import-status-url]");
+  var box = document.querySelector("[data-job-status-url]");
   if (!box) { return; }
-  var url = box.getAttribute("data-import-status-url");
-  var shownStatus = box.getAttribute("data-status");
+  var url = box.getAttribute("data-job-status-url");
+  var samePage = (box.getAttribute("data-same-page") || box.getAttribute("data-status")).split(" ");
   var bar = box.querySelector(".progress");
   var fill = bar ? bar.querySelector("span") : null;
-  var text = box.querySelector("[data-import-progress-text]");
+  var text = box.querySelector("[data-job-progress-text]");
 
   function show(status) {
     if (fill && !bar.classList.contains("progress-indeterminate")) {
@@ -30,7 +31,7 @@
         return response.json();
       })
       .then(function (status) {
-        if (status.status !== shownStatus) {
+        if (samePage.indexOf(status.status) === -1) {
           window.location.reload();
           return;
         }
