@@ -135,3 +135,20 @@ def quiz_lesson(course):
             ],
         )
     )
+
+
+@pytest.fixture
+def text_lesson(course):
+    return course.lessons()[0]  # 1 minute of study, no video
+
+
+@pytest.fixture
+def video_lesson(course):
+    return course.lessons()[1]  # one video of 60 s
+
+
+@pytest.fixture
+def trainee(client, director):
+    """The director, signed in."""
+    client.force_login(director)
+    return client

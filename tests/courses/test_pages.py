@@ -19,22 +19,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def text_lesson(course):
-    return course.lessons()[0]
-
-
-@pytest.fixture
-def video_lesson(course):
-    return course.lessons()[1]
-
-
-@pytest.fixture
-def trainee(client, director):
-    client.force_login(director)
-    return client
-
-
 def complete(person, *lessons):
     for lesson in lessons:
         LessonProgress.objects.update_or_create(

@@ -24,16 +24,6 @@ def at(seconds: float) -> datetime.datetime:
 
 
 @pytest.fixture
-def text_lesson(course):
-    return course.lessons()[0]  # 1 minute of study, no video
-
-
-@pytest.fixture
-def video_lesson(course):
-    return course.lessons()[1]  # one video of 60 s
-
-
-@pytest.fixture
 def person(director):
     return director.person
 

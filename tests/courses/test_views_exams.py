@@ -37,12 +37,6 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-@pytest.fixture
-def trainee(client, director):
-    client.force_login(director)
-    return client
-
-
 # --- The exam page --------------------------------------------------------------------------------------
 
 

@@ -14,22 +14,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def text_lesson(course):
-    return course.lessons()[0]
-
-
-@pytest.fixture
-def video_lesson(course):
-    return course.lessons()[1]
-
-
-@pytest.fixture
-def trainee(client, director):
-    client.force_login(director)
-    return client
-
-
 def heartbeat(client, lesson, **data):
     return client.post(
         reverse("courses:lesson_heartbeat", args=[lesson.pk]), json.dumps(data), content_type="application/json"
