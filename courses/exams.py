@@ -156,13 +156,8 @@ def attempt_start(
     used = ExamAttempt.objects.filter(person=person, exam=exam, year=year).count()
     if used >= exam.max_attempts:
         raise NoAttemptsLeft()
-    questions = exam_draw(exam=exam, rng=rng)
     try:
-        with transaction.atomic():
-            return ExamAttempt.objects.create(
-                person=person, exam=exam, year=year, number=used + 1, started_at=now,
-                deadline_at=now + datetime.timedelta(minutes=exam.time_limit_minutes), questions=questions,
-            )
+        return attempt_create(person=person, exam=exam, now=now, rng=rng, number=used + 1)
     except IntegrityError:
         # A second tap on Start created this attempt a moment ago: resume that one.
         resumed = ExamAttempt.objects.filter(
@@ -171,6 +166,27 @@ def attempt_start(
         if resumed is None:
             raise NoAttemptsLeft() from None
         return resumed
+
+
+def attempt_create(
+    *, person, exam: ExamPage, now: datetime.datetime, rng: random.Random | None = None, number: int | None = None,
+    time_limit_ends: datetime.datetime | None = None,
+) -> ExamAttempt:
+    """A new attempt with a fresh draw, without the yearly limits (callers apply their own: a course's attempts
+    per year, or a certification session's one sitting). ``time_limit_ends`` cuts the time limit short, for an
+    exam taken in a fixed slot. Raises IntegrityError if the same number was taken meanwhile."""
+    year = training_year(now)
+    if number is None:
+        number = (ExamAttempt.objects.filter(person=person, exam=exam, year=year).count()) + 1
+    deadline = now + datetime.timedelta(minutes=exam.time_limit_minutes)
+    if time_limit_ends is not None:
+        deadline = min(deadline, time_limit_ends)
+    questions = exam_draw(exam=exam, rng=rng)
+    with transaction.atomic():
+        return ExamAttempt.objects.create(
+            person=person, exam=exam, year=year, number=number, started_at=now, deadline_at=deadline,
+            questions=questions,
+        )
 
 
 def answers_from_form(data) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("manage/", include("academy.organisation.urls")),
     path("learn/", include("courses.urls")),
     path("coverage/", include("analytics.urls")),
+    path("", include("certification.urls")),
 ]
 
 if settings.DEBUG:

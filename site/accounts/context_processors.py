@@ -19,7 +19,10 @@ def navigation(request):
             (_("My learning"), reverse("courses:my_learning")),
             (_("Transcript"), reverse("courses:transcript")),
             (_("Check in"), reverse("courses:check_in")),
+            (_("Skill certification"), reverse("certification:home")),
         ]
+    if Role.ASSESSOR in roles:
+        items.append((_("Assessment"), reverse("certification:assessor_home")))
     if Role.TIER_ADMIN in roles or Role.SYSTEM_ADMIN in roles:
         items += [
             (_("Coverage"), reverse("analytics:home")),
@@ -29,6 +32,7 @@ def navigation(request):
             (_("Roster import"), reverse("organisation:import_list")),
             (_("Face-to-face sessions"), reverse("courses:session_list")),
             (_("Training plans"), reverse("courses:plan_list")),
+            (_("Assessment sessions"), reverse("certification:session_list")),
         ]
     if Role.EDITOR in roles or Role.SYSTEM_ADMIN in roles:
         items.append((_("Content management"), reverse("wagtailadmin_home")))

@@ -27,7 +27,7 @@ def test_every_role_has_a_demo_account_that_signs_in_with_the_printed_password(c
     output = _load()
 
     accounts = {user.phone: user for user in User.objects.filter(phone__startswith="138000000")}
-    assert sorted(accounts) == [f"138000000{n:02d}" for n in range(1, 11)]
+    assert sorted(accounts) == [f"138000000{n:02d}" for n in range(1, 12)]
     for user in accounts.values():
         assert user.check_password("demo12345")
         assert user.phone in output

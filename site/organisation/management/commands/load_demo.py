@@ -79,6 +79,7 @@ class Command(BaseCommand):
             call_command("load_demo_pages", stdout=self.stdout)
             call_command("load_demo_courses", stdout=self.stdout)
             accounts = demo_accounts_create(city_codes=city_codes)
+            call_command("load_demo_certification", stdout=self.stdout)
         self._print_accounts(accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s"))
 
@@ -128,6 +129,9 @@ def _padded(text: str, width: int) -> str:
 
 def delete_demo_data() -> None:
     """The roster and everything the demo made. Institutions other than the demo ones are kept."""
+    from certification.management.commands.load_demo_certification import delete_demo_certification
+
+    delete_demo_certification()
     User.objects.filter(Q(person__isnull=False) | Q(username__in=DEMO_ADMIN_USERNAMES)).delete()
     Post.objects.all().delete()
     Person.objects.all().delete()
@@ -167,6 +171,14 @@ def demo_accounts_create(*, city_codes: list[str]) -> list[tuple[str, str, str, 
     ).exclude(person__professional_category=ProfessionalCategory.NONE)
     assessor = _roster_account("13800000005", assessor_posts, password, is_assessor=True)
     rows.append(("assessor 考评员", "13800000005", "", _who(assessor)))
+    chief = _roster_account(
+        "13800000011",
+        current.filter(kind=PostKind.INSTITUTION_STAFF, institution__code=province_institution).exclude(
+            person=assessor.person
+        ),
+        password, is_assessor=True,
+    )
+    rows.append(("chief assessor 主考", "13800000011", "", _who(chief)))
 
     # Administrators are not on the roster; they sign in with the mobile number or email given here.
     province = city.parent

@@ -1,0 +1,389 @@
+"""Certificates 职业技能等级证书: issuing (one per passed application, never a second number), the PDF, the
+background job that issues a signed-off session's certificates, revocation, and checking an uploaded PDF.
+
+Issuing is idempotent: the application's row is locked while its certificate is made, and an application that
+already has one gets that one back. The row and its number are committed before the PDF is drawn, so a crash
+while drawing leaves a certificate without a PDF that the next run (certificate_pdf_ensure) completes.
+"""
+import base64
+import datetime
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+
+import qrcode
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from courses.pdf import render_pdf
+
+from .models import (
+    LEVEL_NATIONAL_NAMES, OCCUPATION, Application, AssessmentSession, Certificate, CertificateStatus, IssueJob,
+    Outcome,
+)
+from .numbers import NUMBER_LENGTH, certificate_number_allocate, certificate_number_is_well_formed
+from .permissions import can_manage_session
+
+logger = logging.getLogger(__name__)
+
+# National wording printed on every certificate in Chinese, whatever the reader's language (like OCCUPATION).
+CERTIFICATE_TITLE = "职业技能等级证书"
+ID_TYPE = "居民身份证"
+# The photo is printed about 3.3 × 4.4 cm: this many pixels is about 230 dpi, sharp in print, and keeps a
+# phone photo's megabytes out of every PDF.
+PHOTO_PIXELS = (300, 400)
+# Pixels per module of the QR code: sharp at the printed size without relying on a viewer's scaling.
+QR_BOX_PIXELS = 4
+# A batch is issued by tasks of this many applications each, run side by side by the workers.
+ISSUE_CHUNK_SIZE = 50
+# A job still waiting or running after this long has lost its worker; starting again replaces it.
+ISSUE_JOB_STALE_AFTER = datetime.timedelta(minutes=30)
+# Uploaded files are read this far, at most, to find a certificate number.
+CHECK_PAGES = 3
+
+
+class IssueRefused(Exception):
+    """A certificate that cannot be issued; ``message`` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- Issuing -------------------------------------------------------------------------------------------
+
+
+def passed_applications(session: AssessmentSession):
+    return Application.objects.filter(session=session, outcome=Outcome.PASSED)
+
+
+def certificate_issue(*, application: Application, issued_on: datetime.date | None = None) -> Certificate:
+    """The application's certificate, issued now if it has none (and its PDF drawn if missing)."""
+    with transaction.atomic():
+        # Two workers given the same application: the second waits here, then finds the certificate.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("session__centre", "person")
+            .get(pk=application.pk)
+        )
+        certificate = Certificate.objects.filter(application=application).first()
+        if certificate is None:
+            _check_issuable(application)
+            certificate = _certificate_create(application, issued_on or timezone.localdate())
+    return certificate_pdf_ensure(certificate)
+
+
+def _check_issuable(application: Application) -> None:
+    if not application.session.is_signed_off:
+        raise IssueRefused(_("The session's results are not signed off yet."))
+    if application.outcome != Outcome.PASSED:
+        raise IssueRefused(
+            _("%(name)s did not pass: only candidates who passed get a certificate.") % {"name": application.person.name}
+        )
+
+
+def _certificate_create(application: Application, issued_on: datetime.date) -> Certificate:
+    session = application.session
+    number = certificate_number_allocate(centre=session.centre, year=issued_on.year, level=session.level)
+    return Certificate.objects.create(
+        number=number, application=application, person=application.person, level=session.level,
+        holder_name=application.person.name, issuer=session.centre.name, issued_on=issued_on,
+    )
+
+
+def certificate_pdf_ensure(certificate: Certificate) -> Certificate:
+    """Draw and keep the certificate's PDF unless it has one."""
+    if certificate.pdf and certificate.pdf_sha256:
+        return certificate
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.pdf and locked.pdf_sha256:
+            return locked
+        pdf = certificate_render_pdf(locked)
+        locked.pdf.save(f"{locked.number}.pdf", ContentFile(pdf), save=False)
+        locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        locked.save(update_fields=["pdf", "pdf_sha256"])
+    return locked
+
+
+def certificate_revoke(*, certificate: Certificate, user, reason: str) -> Certificate:
+    """Withdraw a certificate. Its number stays taken forever, and the public page says it is revoked."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a revocation needs its reason")
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.status == CertificateStatus.REVOKED:
+            return locked
+        locked.status = CertificateStatus.REVOKED
+        locked.revoked_at, locked.revoked_by, locked.revocation_reason = timezone.now(), user, reason
+        locked.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+    logger.info("Certificate %s revoked by user %s", locked.number, user.pk)
+    return locked
+
+
+def can_download_certificate(user, certificate: Certificate) -> bool:
+    """The PDF (with the full ID number): its holder, and the administrators who manage its session."""
+    if not user.is_authenticated:
+        return False
+    if user.person_id is not None and user.person_id == certificate.person_id:
+        return True
+    return can_manage_session(user, certificate.application.session)
+
+
+# --- The PDF -------------------------------------------------------------------------------------------
+
+
+def site_url() -> str:
+    """The platform's public address (SITE_URL in the environment, read into WAGTAILADMIN_BASE_URL)."""
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+
+
+def verification_url(certificate: Certificate) -> str:
+    return site_url() + certificate.get_absolute_url()
+
+
+def chinese_date(day: datetime.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def certificate_render_pdf(certificate: Certificate) -> bytes:
+    """The certificate as printed: A4 portrait, one page, in Chinese."""
+    centre = certificate.application.session.centre
+    context = {
+        "certificate": certificate,
+        "title": CERTIFICATE_TITLE,
+        "id_type": ID_TYPE,
+        "id_number": certificate.person.id_number,
+        "occupation": OCCUPATION,
+        "level_name": LEVEL_NATIONAL_NAMES[certificate.level],
+        "issued_on": chinese_date(certificate.issued_on),
+        "photo": _photo_data_uri(certificate.application),
+        "qr_code": _qr_data_uri(verification_url(certificate)),
+        "verify_page": site_url() + reverse("certification:verify_search"),
+        "verification_note": centre.verification_note,
+    }
+    with translation.override("zh-hans"):
+        return render_pdf("certification/certificate_pdf.html", context)
+
+
+def qr_code_image(url: str) -> Image.Image:
+    """The QR code of ``url`` in black and white, a quiet zone of two modules around it."""
+    code = qrcode.QRCode(border=2)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    # One pixel per module, then enlarged: much quicker than the library's square-by-square drawing.
+    image = Image.new("L", (len(matrix), len(matrix)))
+    image.putdata([0 if dark else 255 for row in matrix for dark in row])
+    return image.resize((image.width * QR_BOX_PIXELS,) * 2, Image.Resampling.NEAREST)
+
+
+def _qr_data_uri(url: str) -> str:
+    buffer = io.BytesIO()
+    qr_code_image(url).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _photo_data_uri(application: Application) -> str | None:
+    """The application's photo, scaled down, as a JPEG data: URI; None without a readable photo."""
+    if not application.photo:
+        return None
+    try:
+        with application.photo.open("rb") as handle:
+            image = Image.open(handle)
+            # A JPEG is decoded straight at a fraction of its size, the bulk of the time for a phone photo.
+            image.draft("RGB", (PHOTO_PIXELS[0] * 2, PHOTO_PIXELS[1] * 2))
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        # A missing or broken photo leaves its box empty rather than stopping a whole session's certificates.
+        logger.warning("Application %s: photo not printed (%s)", application.pk, error)
+        return None
+    # Cut to the printed box's 3:4 shape around the centre, as a photo studio would.
+    image = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), PHOTO_PIXELS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=88)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# --- The batch job -------------------------------------------------------------------------------------
+
+
+def session_issue_start(*, session: AssessmentSession, user) -> IssueJob:
+    """Queue the issuing of a signed-off session's certificates; a job already under way is returned instead."""
+    from .tasks import issue_certificates  # tasks.py imports this module
+
+    with transaction.atomic():
+        # Two clicks at once: the second waits here, then finds the first one's job. Read afresh: the caller's
+        # copy may predate the sign-off.
+        session = AssessmentSession.objects.select_for_update().get(pk=session.pk)
+        if not session.is_signed_off:
+            raise IssueRefused(_("The session's results are not signed off yet."))
+        running = session.issue_jobs.filter(status__in=[IssueJob.Status.PENDING, IssueJob.Status.RUNNING]).first()
+        if running is not None and running.created_at > timezone.now() - ISSUE_JOB_STALE_AFTER:
+            return running
+        if running is not None:
+            # Its worker was lost (a session's job takes minutes): a new job completes what it left.
+            issue_job_fail(job_id=running.pk, message=_("Stopped: no worker finished it."))
+        job = IssueJob.objects.create(session=session, created_by=user, total=passed_applications(session).count())
+        transaction.on_commit(lambda: issue_certificates.delay(str(job.pk)))
+    return job
+
+
+def _applications_to_do(session: AssessmentSession):
+    """Passed applications without a certificate, or with one whose PDF is missing."""
+    finished = Certificate.objects.filter(application=OuterRef("pk")).exclude(Q(pdf="") | Q(pdf_sha256=""))
+    return passed_applications(session).filter(~Exists(finished))
+
+
+def issue_job_plan(*, job_id) -> list[list[int]]:
+    """Start (or restart) a job: count what is done already and return the applications still to do, in
+    chunks. An empty list means the job is finished."""
+    job = IssueJob.objects.select_related("session").get(pk=job_id)
+    if job.status == IssueJob.Status.DONE:
+        return []  # a message delivered twice
+    if not job.session.is_signed_off:
+        raise IssueRefused(_("The session's results are not signed off yet."))
+    to_do = list(_applications_to_do(job.session).order_by("pk").values_list("pk", flat=True))
+    total = passed_applications(job.session).count()
+    IssueJob.objects.filter(pk=job.pk).update(
+        status=IssueJob.Status.RUNNING, total=total, done=total - len(to_do), failure_message="", finished_at=None
+    )
+    if not to_do:
+        _finish_if_complete(job)
+    return [to_do[start:start + ISSUE_CHUNK_SIZE] for start in range(0, len(to_do), ISSUE_CHUNK_SIZE)]
+
+
+def issue_job_run_chunk(*, job_id, application_ids: list[int]) -> None:
+    """Issue one chunk's certificates. Whichever chunk ends last marks the job done. The caller marks the job
+    failed if this raises."""
+    job = IssueJob.objects.select_related("session").get(pk=job_id)
+    for application in Application.objects.filter(pk__in=application_ids, session=job.session).order_by("pk"):
+        if _issue_one(application):
+            # One short UPDATE: the page polls this count.
+            IssueJob.objects.filter(pk=job_id).update(done=F("done") + 1)
+    _finish_if_complete(job)
+
+
+def _issue_one(application: Application) -> bool:
+    """Issue or complete one application's certificate. True if this call did the work, so that it is counted
+    once however many times a chunk is delivered; False if it was done meanwhile (another worker, a message
+    delivered twice) or the result was amended to a fail since the job was planned."""
+    if Certificate.objects.filter(application=application).exclude(Q(pdf="") | Q(pdf_sha256="")).exists():
+        return False
+    if application.outcome != Outcome.PASSED:
+        return False
+    certificate_issue(application=application)
+    return True
+
+
+def _finish_if_complete(job: IssueJob) -> None:
+    """Done when nothing is left to do, as the database says: the running count is only for the page, and
+    chunks end in any order."""
+    if _applications_to_do(job.session).exists():
+        return
+    total = passed_applications(job.session).count()
+    IssueJob.objects.filter(pk=job.pk, status=IssueJob.Status.RUNNING).update(
+        status=IssueJob.Status.DONE, total=total, done=total, finished_at=timezone.now()
+    )
+
+
+def issue_job_run(*, job_id) -> IssueJob:
+    """The whole job in this process, every chunk one after the other. A failure marks the job failed and is
+    raised again; running the job (or a new one) again completes it without issuing anything twice."""
+    try:
+        for chunk in issue_job_plan(job_id=job_id):
+            issue_job_run_chunk(job_id=job_id, application_ids=chunk)
+    except Exception as error:
+        issue_job_fail(job_id=job_id, message=f"{type(error).__name__}: {error}")
+        raise
+    return IssueJob.objects.get(pk=job_id)
+
+
+def issue_job_fail(*, job_id, message: str) -> None:
+    logger.error("Certificate issuing job %s failed: %s", job_id, message)
+    IssueJob.objects.filter(pk=job_id).exclude(status=IssueJob.Status.DONE).update(
+        status=IssueJob.Status.FAILED, failure_message=message[:2000], finished_at=timezone.now()
+    )
+
+
+# --- Public verification -------------------------------------------------------------------------------
+
+
+def name_mask(name: str) -> str:
+    """The holder's name as the public page shows it: 张*明, 张* for two characters, 欧**锋 for four."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    """What an uploaded file is: the very PDF issued (``matches``), or not, with the certificate its number
+    names if it names one."""
+
+    certificate: Certificate | None
+    matches: bool
+    message: str
+
+
+_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Z])[YS]\d{21}(?!\d)")
+
+
+def certificate_check_pdf(*, data: bytes) -> PdfCheck:
+    digest = hashlib.sha256(data).hexdigest()
+    issued = Certificate.objects.filter(pdf_sha256=digest).first()
+    if issued is not None:
+        if issued.is_valid:
+            message = _("This file is the certificate issued with number %(number)s, unchanged.")
+        else:
+            message = _(
+                "This file is the certificate issued with number %(number)s, unchanged, but that certificate "
+                "has been revoked and is no longer valid."
+            )
+        return PdfCheck(certificate=issued, matches=True, message=message % {"number": issued.number})
+    if b"%PDF-" not in data[:1024]:
+        return PdfCheck(certificate=None, matches=False, message=_("This file is not a PDF."))
+    numbers = _numbers_in_pdf(data)
+    if numbers is None:
+        return PdfCheck(certificate=None, matches=False, message=_("This PDF could not be read."))
+    certificate = Certificate.objects.filter(number__in=numbers).order_by("number").first()
+    if certificate is not None:
+        return PdfCheck(certificate=certificate, matches=False, message=_(
+            "This file does not match the certificate issued with number %(number)s: it is not the PDF that was "
+            "issued and may have been altered. Compare it with the certificate's details on its verification page."
+        ) % {"number": certificate.number})
+    if numbers:
+        return PdfCheck(certificate=None, matches=False, message=_(
+            "No certificate with the number %(number)s has been issued here."
+        ) % {"number": numbers[0]})
+    return PdfCheck(certificate=None, matches=False, message=_("No certificate number was found in this file."))
+
+
+def _numbers_in_pdf(data: bytes) -> list[str] | None:
+    """The well-formed certificate numbers in the text of the first pages; None if the PDF cannot be read."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages[:CHECK_PAGES])
+    except Exception as error:  # pypdf raises many kinds on a broken file; none of them is ours to show
+        logger.info("Uploaded PDF not readable: %s: %s", type(error).__name__, error)
+        return None
+    found = []
+    # A viewer may break a number across lines: look again with the white space taken out.
+    for candidate in _NUMBER_IN_TEXT.findall(text) + _NUMBER_IN_TEXT.findall(re.sub(r"\s+", "", text)):
+        if len(candidate) == NUMBER_LENGTH and certificate_number_is_well_formed(candidate) and candidate not in found:
+            found.append(candidate)
+    return found

@@ -1,0 +1,98 @@
+"""Certificates for the people who manage a session: issuing a signed-off session's certificates in the
+background (with a page that follows the job), downloading a PDF, revoking. Holders download their own
+certificate. Sessions outside an administrator's area are not found."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from academy.organisation.permissions import administrator_required
+
+from .. import certificates
+from ..models import Certificate, IssueJob
+from ..permissions import sessions_managed_by
+
+CERTIFICATES_PER_PAGE = 50
+
+
+@require_POST
+@administrator_required
+def issue_start(request, public_id):
+    session = get_object_or_404(sessions_managed_by(request.user), public_id=public_id)
+    try:
+        job = certificates.session_issue_start(session=session, user=request.user)
+    except certificates.IssueRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect(session)
+    return redirect("certification:issue_job", pk=job.pk)
+
+
+@never_cache
+@administrator_required
+def issue_job(request, pk):
+    """The job's page; asked for JSON (by job_progress.js), its progress."""
+    job = get_object_or_404(
+        IssueJob.objects.select_related("session__centre").filter(session__in=sessions_managed_by(request.user)), pk=pk
+    )
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "running": job.is_running,
+            "progress": job.progress,
+            "processed_rows": job.done,
+            "total_rows": job.total,
+        })
+    issued = (
+        Certificate.objects.filter(application__session=job.session).select_related("person").order_by("number")
+    )
+    page = Paginator(issued, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "certification/issue_job.html", {
+        "job": job,
+        "session": job.session,
+        "page_obj": page,
+        "issued_count": page.paginator.count,
+        "badge": {IssueJob.Status.DONE: "badge-ok", IssueJob.Status.FAILED: "badge-bad"}.get(job.status, ""),
+    })
+
+
+@never_cache
+@login_required
+def certificate_pdf(request, public_id):
+    """The PDF, for its holder and for the administrators who manage its session."""
+    certificate = get_object_or_404(Certificate.objects.select_related("application__session"), public_id=public_id)
+    if not certificates.can_download_certificate(request.user, certificate):
+        raise PermissionDenied
+    certificate = certificates.certificate_pdf_ensure(certificate)
+    return FileResponse(
+        certificate.pdf.open("rb"), as_attachment=True, content_type="application/pdf",
+        filename=f"{certificate.number}.pdf",
+    )
+
+
+@require_POST
+@administrator_required
+def certificate_revoke(request, public_id):
+    certificate = get_object_or_404(
+        Certificate.objects.filter(application__session__in=sessions_managed_by(request.user)), public_id=public_id
+    )
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Give the reason for revoking the certificate."))
+    elif not certificate.is_valid:
+        messages.info(request, _("Certificate %(number)s was already revoked.") % {"number": certificate.number})
+    else:
+        certificates.certificate_revoke(certificate=certificate, user=request.user, reason=reason)
+        messages.success(request, _(
+            "Certificate %(number)s is revoked. Its public page now says so, and its number will never be used again."
+        ) % {"number": certificate.number})
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect(certificate)

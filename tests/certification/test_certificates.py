@@ -1,0 +1,455 @@
+"""Issuing certificates: one per passed candidate of a signed-off session, never a second number; the PDF as
+printed (one A4 page in Chinese, the font embedded, photo and QR code); the batch job; revocation; the
+administrators' and holders' pages."""
+import datetime
+import hashlib
+import io
+import shutil
+import subprocess
+from unittest import mock
+
+import pytest
+import qrcode
+from django.urls import reverse
+from django.utils import timezone
+from PIL import ImageChops
+from pypdf import PdfReader
+
+from certification import certificates
+from certification.certificates import (
+    IssueRefused, certificate_issue, certificate_pdf_ensure, certificate_render_pdf, certificate_revoke,
+    issue_job_run, name_mask, session_issue_start, verification_url,
+)
+from certification.models import Certificate, IssueJob, Outcome
+from tests.factories import UserFactory, user_with_role
+
+from .conftest_certificates import ISSUED_ON, make_application, make_session
+from .conftest_certificates import centre, passed_application, signed_off_session  # noqa: F401  (fixtures)
+
+POPPLER = {tool: shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo", "pdfimages")}
+
+
+def poppler(tool: str, pdf: bytes, *arguments: str, tmp_path) -> str:
+    if not POPPLER[tool]:
+        pytest.skip(f"!!! {tool} (Debian's poppler-utils) is not installed: the PDF is not checked with it !!!")
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        [POPPLER[tool], *arguments, str(path), *(["-"] if tool == "pdftotext" else [])],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+
+def stored_pdf(certificate: Certificate) -> bytes:
+    with certificate.pdf.open("rb") as handle:
+        return handle.read()
+
+
+def issue_job(session, user=None) -> IssueJob:
+    return IssueJob.objects.create(session=session, created_by=user or session.created_by)
+
+
+# --- Issuing -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_passed_candidate_gets_a_certificate_with_the_details_as_printed(passed_application):
+    certificate = certificate_issue(application=passed_application, issued_on=ISSUED_ON)
+    assert certificate.number == "S000133000001264000001"
+    assert certificate.holder_name == "张晓明" and certificate.person == passed_application.person
+    assert certificate.level == 4 and certificate.issuer == "浙江省儿童福利职业技能评价中心"
+    assert certificate.issued_on == ISSUED_ON and certificate.work_type == "--" and certificate.is_valid
+    pdf = stored_pdf(certificate)
+    assert pdf.startswith(b"%PDF-") and certificate.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
+
+
+@pytest.mark.django_db
+def test_the_issue_date_is_todays_date_in_china(passed_application):
+    # 23:30 in London on 28 November 2026 is already 29 November in Zhejiang.
+    late_evening_utc = datetime.datetime(2026, 11, 28, 23, 30, tzinfo=datetime.timezone.utc)
+    with mock.patch.object(timezone, "now", return_value=late_evening_utc):
+        certificate = certificate_issue(application=passed_application)
+    assert certificate.issued_on == datetime.date(2026, 11, 29)
+    assert certificate.number.startswith("S000133000001264")
+
+
+@pytest.mark.django_db
+def test_issuing_twice_gives_the_same_certificate(passed_application):
+    first = certificate_issue(application=passed_application, issued_on=ISSUED_ON)
+    again = certificate_issue(application=passed_application, issued_on=ISSUED_ON + datetime.timedelta(days=3))
+    assert again.pk == first.pk and again.number == first.number and again.issued_on == ISSUED_ON
+    assert Certificate.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_candidate_who_failed_gets_no_certificate(signed_off_session):
+    failed = make_application(signed_off_session, name="王强", outcome=Outcome.FAILED)
+    with pytest.raises(IssueRefused, match="did not pass"):
+        certificate_issue(application=failed)
+    assert not Certificate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_no_certificate_before_the_results_are_signed_off(centre):
+    application = make_application(make_session(centre, signed_off=False), name="王强")
+    with pytest.raises(IssueRefused, match="not signed off"):
+        certificate_issue(application=application)
+    assert not Certificate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_certificate_left_without_its_pdf_is_completed_later(passed_application):
+    with mock.patch.object(certificates, "certificate_render_pdf", side_effect=RuntimeError("worker killed")):
+        with pytest.raises(RuntimeError):
+            certificate_issue(application=passed_application, issued_on=ISSUED_ON)
+    half_done = Certificate.objects.get()
+    assert half_done.number == "S000133000001264000001" and not half_done.pdf
+    completed = certificate_issue(application=passed_application)
+    assert completed.pk == half_done.pk and completed.number == half_done.number and completed.pdf
+    assert certificate_pdf_ensure(completed).pdf_sha256 == completed.pdf_sha256  # drawn once, kept
+
+
+# --- The batch job -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_batch_issues_each_passed_candidate_once(signed_off_session):
+    passed = [make_application(signed_off_session, name=name) for name in ("陈静", "刘洋", "赵敏")]
+    make_application(signed_off_session, name="王强", outcome=Outcome.FAILED)
+    make_application(signed_off_session, name="孙丽", outcome=Outcome.ABSENT)
+
+    job = issue_job_run(job_id=issue_job(signed_off_session).pk)
+    assert job.status == IssueJob.Status.DONE and job.total == 3 and job.done == 3 and job.progress == 100
+    numbers = dict(Certificate.objects.values_list("application_id", "number"))
+    assert set(numbers) == {application.pk for application in passed}
+    assert sorted(numbers.values()) == [f"S000133000001264{serial:06d}" for serial in (1, 2, 3)]
+
+    again = issue_job_run(job_id=issue_job(signed_off_session).pk)
+    assert again.status == IssueJob.Status.DONE and again.done == 3
+    assert dict(Certificate.objects.values_list("application_id", "number")) == numbers
+
+
+@pytest.mark.django_db
+def test_a_batch_that_fails_is_marked_so_and_a_rerun_completes_it(signed_off_session):
+    for name in ("陈静", "刘洋", "赵敏"):
+        make_application(signed_off_session, name=name)
+    job = issue_job(signed_off_session)
+    real_render = certificates.certificate_render_pdf
+    calls = []
+
+    def render_failing_the_second(certificate):
+        calls.append(certificate.number)
+        if len(calls) == 2:
+            raise RuntimeError("out of disk space")
+        return real_render(certificate)
+
+    with mock.patch.object(certificates, "certificate_render_pdf", side_effect=render_failing_the_second):
+        with pytest.raises(RuntimeError):
+            issue_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == IssueJob.Status.FAILED and "out of disk space" in job.failure_message
+    assert job.done == 1 and job.total == 3
+    numbers_before = set(Certificate.objects.values_list("number", flat=True))
+
+    job = issue_job_run(job_id=job.pk)
+    assert job.status == IssueJob.Status.DONE and job.done == 3 and not job.failure_message
+    assert Certificate.objects.count() == 3 and not Certificate.objects.filter(pdf="").exists()
+    assert numbers_before <= set(Certificate.objects.values_list("number", flat=True))
+    assert set(Certificate.objects.values_list("number", flat=True)) == {
+        f"S000133000001264{serial:06d}" for serial in (1, 2, 3)
+    }
+
+
+@pytest.mark.django_db
+def test_starting_the_issue_queues_one_job_and_runs_it(signed_off_session, django_capture_on_commit_callbacks):
+    make_application(signed_off_session, name="陈静")
+    administrator = signed_off_session.created_by
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        job = session_issue_start(session=signed_off_session, user=administrator)
+        # A second click while the first job waits gets that job.
+        assert session_issue_start(session=signed_off_session, user=administrator) == job
+    assert job.status == IssueJob.Status.PENDING and job.total == 1 and len(queued) == 1
+    queued[0]()  # Celery runs in process in the tests
+    job.refresh_from_db()
+    assert job.status == IssueJob.Status.DONE and Certificate.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_session_not_signed_off_is_refused(centre):
+    session = make_session(centre, signed_off=False)
+    make_application(session, name="陈静")
+    with pytest.raises(IssueRefused):
+        session_issue_start(session=session, user=session.created_by)
+    assert not IssueJob.objects.exists()
+    job = issue_job(session)
+    with pytest.raises(IssueRefused):
+        issue_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == IssueJob.Status.FAILED and not Certificate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_batch_is_split_into_chunks_that_finish_the_job_together(signed_off_session, monkeypatch):
+    monkeypatch.setattr(certificates, "ISSUE_CHUNK_SIZE", 2)
+    for index in range(5):
+        make_application(signed_off_session, name=f"陈{index}")
+    job = issue_job(signed_off_session)
+    chunks = certificates.issue_job_plan(job_id=job.pk)
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+    issued = 0
+    for chunk in reversed(chunks):
+        job.refresh_from_db()
+        assert job.status == IssueJob.Status.RUNNING and job.done == issued
+        certificates.issue_job_run_chunk(job_id=job.pk, application_ids=chunk)
+        certificates.issue_job_run_chunk(job_id=job.pk, application_ids=chunk)  # delivered twice: counted once
+        issued += len(chunk)
+        assert IssueJob.objects.get(pk=job.pk).done == issued
+    job.refresh_from_db()
+    assert job.status == IssueJob.Status.DONE and job.done == 5 and Certificate.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_result_amended_to_a_fail_after_planning_is_skipped_and_the_job_still_ends(signed_off_session):
+    applications = [make_application(signed_off_session, name=name) for name in ("陈静", "刘洋")]
+    job = issue_job(signed_off_session)
+    [chunk] = certificates.issue_job_plan(job_id=job.pk)
+    applications[1].outcome = Outcome.FAILED
+    applications[1].save(update_fields=["outcome"])
+    certificates.issue_job_run_chunk(job_id=job.pk, application_ids=chunk)
+    job.refresh_from_db()
+    assert job.status == IssueJob.Status.DONE and job.done == job.total == 1
+    assert list(Certificate.objects.values_list("holder_name", flat=True)) == ["陈静"]
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_was_lost_is_replaced_by_a_new_start(signed_off_session, django_capture_on_commit_callbacks):
+    make_application(signed_off_session, name="陈静")
+    lost = issue_job(signed_off_session)
+    IssueJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - datetime.timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = session_issue_start(session=signed_off_session, user=signed_off_session.created_by)
+    lost.refresh_from_db()
+    job.refresh_from_db()
+    assert job != lost and lost.status == IssueJob.Status.FAILED
+    assert job.status == IssueJob.Status.DONE and Certificate.objects.count() == 1
+
+
+# --- The PDF -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def issued(passed_application):
+    return certificate_issue(application=passed_application, issued_on=ISSUED_ON)
+
+
+@pytest.mark.django_db
+def test_the_pdf_prints_the_certificate_in_chinese(issued, tmp_path):
+    text = poppler("pdftotext", stored_pdf(issued), tmp_path=tmp_path)
+    for printed in (
+        "职业技能等级证书", "张晓明", "居民身份证", issued.person.id_number, "孤残儿童护理员", "四级/中级工",
+        "S000133000001264000001", "浙江省儿童福利职业技能评价中心", "2026年11月29日",
+        "亦可在全国职业技能等级证书查询平台查验", "/verify/",
+    ):
+        assert printed in text, printed
+
+
+@pytest.mark.django_db
+def test_the_pdf_embeds_the_chinese_font_on_one_a4_page(issued, tmp_path):
+    pdf = stored_pdf(issued)
+    fonts = poppler("pdffonts", pdf, tmp_path=tmp_path).splitlines()
+    chinese = [line for line in fonts if "DroidSansFallback" in line]
+    assert chinese and chinese[0].split()[-5] == "yes"  # the "emb" column
+    info = poppler("pdfinfo", pdf, tmp_path=tmp_path)
+    assert "Pages:           1" in info and "(A4)" in info
+
+
+@pytest.mark.django_db
+def test_long_names_still_fit_on_one_page(centre, tmp_path):
+    centre.name = "浙江省民政厅儿童福利和未成年人保护职业技能等级认定社会培训评价组织" * 3
+    centre.verification_note = "亦可登录全国职业技能等级证书查询平台或浙江省职业技能鉴定指导中心网站查验" * 2
+    centre.save()
+    application = make_application(make_session(centre), name="欧阳娜娜木罕·阿不都热合曼", photo=True)
+    pdf = stored_pdf(certificate_issue(application=application, issued_on=ISSUED_ON))
+    assert "Pages:           1" in poppler("pdfinfo", pdf, tmp_path=tmp_path)
+
+
+@pytest.mark.django_db
+def test_the_photo_is_printed_when_there_is_one(signed_off_session, tmp_path):
+    with_photo = certificate_issue(application=make_application(signed_off_session, name="陈静", photo=True))
+    without = certificate_issue(application=make_application(signed_off_session, name="刘洋"))
+    image_rows = lambda pdf: poppler("pdfimages", pdf, "-list", tmp_path=tmp_path).splitlines()[2:]  # noqa: E731
+    assert len(image_rows(stored_pdf(with_photo))) == 2  # the photo and the QR code
+    assert len(image_rows(stored_pdf(without))) == 1  # the QR code only
+
+
+@pytest.mark.django_db
+def test_a_broken_photo_is_left_out_rather_than_stopping_the_issue(signed_off_session, tmp_path):
+    application = make_application(signed_off_session, name="陈静")
+    application.photo.save("photo.jpg", io.BytesIO(b"not an image"), save=True)
+    certificate = certificate_issue(application=application)
+    assert len(poppler("pdfimages", stored_pdf(certificate), "-list", tmp_path=tmp_path).splitlines()[2:]) == 1
+
+
+@pytest.mark.django_db
+def test_the_qr_code_leads_to_the_certificates_public_page(issued, settings):
+    url = verification_url(issued)
+    assert url == settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/verify/{issued.public_id}/"
+    images = [image.image for image in PdfReader(io.BytesIO(stored_pdf(issued))).pages[0].images]
+    expected = qrcode.make(url, border=2, box_size=certificates.QR_BOX_PIXELS).convert("L")  # the library's own drawing
+    assert any(
+        image.size == expected.size and ImageChops.difference(image.convert("L"), expected).getbbox() is None
+        for image in images
+    )
+
+
+@pytest.mark.django_db
+def test_the_pdf_is_in_chinese_whatever_the_language_of_the_request(issued):
+    from django.utils import translation
+
+    with translation.override("en"):
+        pdf = certificate_render_pdf(issued)
+    assert str(PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"]) == "zh-CN"
+
+
+# --- Revocation ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_revoking_keeps_the_number_and_needs_a_reason(issued):
+    administrator = issued.application.session.created_by
+    with pytest.raises(ValueError):
+        certificate_revoke(certificate=issued, user=administrator, reason="  ")
+    revoked = certificate_revoke(certificate=issued, user=administrator, reason="培训学时造假")
+    assert revoked.status == "revoked" and not revoked.is_valid and revoked.number == "S000133000001264000001"
+    assert revoked.revoked_by == administrator and revoked.revocation_reason == "培训学时造假" and revoked.revoked_at
+    # Issuing again for the same application gives the revoked certificate back, not a new number.
+    assert certificate_issue(application=issued.application).number == revoked.number
+
+
+# --- Masking -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, masked", [
+    ("张晓明", "张*明"), ("张明", "张*"), ("欧阳晓明", "欧**明"), ("张", "张"), ("", ""),
+])
+def test_name_mask(name, masked):
+    assert name_mask(name) == masked
+
+
+# --- Pages ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def holder(issued):
+    return UserFactory(person=issued.person)
+
+
+@pytest.mark.django_db
+def test_the_holder_downloads_their_certificate(client, holder, issued):
+    client.force_login(holder)
+    response = client.get(reverse("certification:certificate_pdf", args=[issued.public_id]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == stored_pdf(issued)
+    assert "S000133000001264000001.pdf" in response["Content-Disposition"]
+
+
+@pytest.mark.django_db
+def test_the_sessions_administrator_downloads_it_too(client, issued):
+    client.force_login(user_with_role("county_admin"))  # 上城区, where the centre is
+    assert client.get(reverse("certification:certificate_pdf", args=[issued.public_id])).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["trainee", "assessor", "other_county_admin"])
+def test_nobody_else_downloads_a_certificate(client, issued, who):
+    user = user_with_role("county_admin", admin_region_code="330203") if who == "other_county_admin" else user_with_role(who)
+    client.force_login(user)
+    assert client.get(reverse("certification:certificate_pdf", args=[issued.public_id])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_is_sent_to_sign_in_for_the_pdf(client, issued):
+    response = client.get(reverse("certification:certificate_pdf", args=[issued.public_id]))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_the_administrator_starts_the_issue_and_follows_it(client, signed_off_session, django_capture_on_commit_callbacks):
+    make_application(signed_off_session, name="陈静")
+    make_application(signed_off_session, name="王强", outcome=Outcome.FAILED)
+    client.force_login(user_with_role("county_admin"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certification:issue_start", args=[signed_off_session.public_id]))
+    job = IssueJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("certification:issue_job", args=[job.pk])
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    certificate = Certificate.objects.get()
+    assert certificate.number in page.content.decode() and "陈静" in page.content.decode()
+    status = client.get(response["Location"], HTTP_ACCEPT="application/json").json()
+    assert status["status"] == "done" and status["processed_rows"] == 1 and status["total_rows"] == 1
+
+
+@pytest.mark.django_db
+def test_the_job_page_shows_progress_while_it_runs(client, signed_off_session):
+    job = IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by, total=40, done=10)
+    client.force_login(user_with_role("county_admin"))
+    page = client.get(reverse("certification:issue_job", args=[job.pk])).content.decode()
+    assert "data-job-status-url" in page and "js/job_progress.js" in page
+    status = client.get(reverse("certification:issue_job", args=[job.pk]), HTTP_ACCEPT="application/json").json()
+    assert status == {
+        "status": "pending", "status_label": status["status_label"], "running": True, "progress": 25,
+        "processed_rows": 10, "total_rows": 40,
+    }
+
+
+@pytest.mark.django_db
+def test_issuing_before_sign_off_is_refused_with_a_message(client, centre):
+    session = make_session(centre, signed_off=False)
+    client.force_login(user_with_role("county_admin"))
+    response = client.post(reverse("certification:issue_start", args=[session.public_id]), follow=False)
+    assert response.status_code == 302 and not IssueJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who, status", [("trainee", 403), ("assessor", 403), ("other_county_admin", 404)])
+def test_only_the_sessions_administrators_issue(client, signed_off_session, who, status):
+    user = user_with_role("county_admin", admin_region_code="330203") if who == "other_county_admin" else user_with_role(who)
+    client.force_login(user)
+    assert client.post(reverse("certification:issue_start", args=[signed_off_session.public_id])).status_code == status
+    assert not IssueJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_issue_start_takes_only_a_post(client, signed_off_session):
+    client.force_login(user_with_role("county_admin"))
+    assert client.get(reverse("certification:issue_start", args=[signed_off_session.public_id])).status_code == 405
+
+
+@pytest.mark.django_db
+def test_another_areas_administrator_does_not_see_the_job(client, signed_off_session):
+    job = issue_job(signed_off_session)
+    client.force_login(user_with_role("county_admin", admin_region_code="330203"))
+    assert client.get(reverse("certification:issue_job", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_administrator_revokes_with_a_reason(client, issued):
+    client.force_login(user_with_role("county_admin"))
+    url = reverse("certification:certificate_revoke", args=[issued.public_id])
+    client.post(url, {"reason": ""})
+    issued.refresh_from_db()
+    assert issued.is_valid
+    response = client.post(url, {"reason": "考核材料造假"})
+    issued.refresh_from_db()
+    assert response.status_code == 302 and not issued.is_valid and issued.revocation_reason == "考核材料造假"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who, status", [("trainee", 403), ("other_county_admin", 404)])
+def test_nobody_else_revokes(client, issued, who, status):
+    user = user_with_role("county_admin", admin_region_code="330203") if who == "other_county_admin" else user_with_role(who)
+    client.force_login(user)
+    response = client.post(reverse("certification:certificate_revoke", args=[issued.public_id]), {"reason": "x"})
+    issued.refresh_from_db()
+    assert response.status_code == status and issued.is_valid

@@ -1,0 +1,40 @@
+"""manage.py load_demo_certification, run by load_demo on one small city (丽水市)."""
+import io
+
+import pytest
+from django.core.management import call_command
+
+from academy.accounts.models import User
+from certification.models import Certificate, Outcome, SessionStatus, StaffRole
+from certification.scoring import session_results
+from certification.staffing import is_conflicted, staffing_problems
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_session_at_every_stage_made_through_the_services():
+    call_command("load_demo", "--cities", "3311", "--small", stdout=io.StringIO())
+    from certification.models import AssessmentSession
+
+    sessions = {session.status: session for session in AssessmentSession.objects.all()}
+    assert set(sessions) == {SessionStatus.OPEN, SessionStatus.SCORING, SessionStatus.SIGNED_OFF}
+
+    signed_off = sessions[SessionStatus.SIGNED_OFF]
+    passed = signed_off.applications.filter(outcome=Outcome.PASSED)
+    assert passed.exists()
+    assert Certificate.objects.filter(application__session=signed_off).count() == passed.count()
+    assert all(certificate.pdf for certificate in Certificate.objects.all())
+
+    scoring = sessions[SessionStatus.SCORING]
+    assessor = User.objects.get(phone="13800000005")
+    assert scoring.staff.filter(user=assessor, role=StaffRole.SKILL_ASSESSOR).exists()
+    assert scoring.staff.get(role=StaffRole.CHIEF).user.phone == "13800000011"
+    assert staffing_problems(scoring) == []
+    # The demo assessor still has every candidate to score, and may score each of them.
+    candidates = [result.application for result in session_results(scoring)]
+    assert candidates and not any(is_conflicted(user=assessor, application=candidate) for candidate in candidates)
+    assert not scoring.applications.filter(scores__assessor=assessor).exists()
+
+    # Running it again adds nothing.
+    call_command("load_demo_certification", stdout=io.StringIO())
+    assert AssessmentSession.objects.count() == 3 and Certificate.objects.count() == passed.count()
