@@ -117,6 +117,13 @@ def application_create(
 
 
 def application_withdraw(*, application: Application, user) -> None:
+    """The applicant, whoever applied for them, or the session's organiser withdraws an application while
+    the session is open."""
+    if not (
+        user.person_id == application.person_id or user.pk == application.applied_by_id
+        or can_manage_session(user, application.session)
+    ):
+        raise ApplicationRefused(_("You may withdraw only your own applications or those you made."))
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED):
         raise ApplicationRefused(_("This application can no longer be withdrawn."))
     if application.session.status != SessionStatus.OPEN:

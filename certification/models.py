@@ -626,7 +626,7 @@ class IssueJob(models.Model):
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
     total = models.PositiveIntegerField(_("certificates"), default=0)
-    done = models.PositiveIntegerField(_("issued"), default=0)
+    done = models.PositiveIntegerField(_("certificates issued"), default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     failure_message = models.TextField(_("failure"), blank=True)
 

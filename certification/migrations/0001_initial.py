@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='started')),
                 ('status', models.CharField(choices=[('pending', 'Waiting'), ('running', 'Issuing'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8, verbose_name='status')),
                 ('total', models.PositiveIntegerField(default=0, verbose_name='certificates')),
-                ('done', models.PositiveIntegerField(default=0, verbose_name='issued')),
+                ('done', models.PositiveIntegerField(default=0, verbose_name='certificates issued')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
                 ('failure_message', models.TextField(blank=True, verbose_name='failure')),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -31,6 +31,12 @@ from tests.factories import InstitutionFactory, PersonFactory, PostFactory, User
 DAYS_PER_YEAR = Decimal("365.25")
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are asserted in English; the pages' Chinese is checked by the translation and browser tests."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def rule_set(db):
     """Version 1, published, with domain.md §3's defaults."""
