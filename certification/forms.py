@@ -61,7 +61,7 @@ class ApplyForm(forms.Form):
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
-        # people_user_may_apply_for is a union: filter by its ids, as a union cannot be filtered further.
+        # The view has the people already (a list): the choice is limited to them.
         self.fields["person"].queryset = Person.objects.filter(pk__in=[person.pk for person in people]).order_by("name")
 
     def clean_proof(self):

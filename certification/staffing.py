@@ -133,7 +133,7 @@ def rooms_assign(*, session: AssessmentSession) -> int:
     rooms = list(session.rooms.order_by("name"))
     taken = {room.pk: 0 for room in rooms}
     waiting = []
-    for application in candidates(session).select_for_update():
+    for application in candidates(session).select_for_update(of=("self",)):
         if not takes_part(application, Part.THEORY):
             continue
         if application.room_id in taken:
