@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.files.base import ContentFile
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from academy.home.models import HomePage
 from academy.organisation.models import PostKind, Region
@@ -17,7 +17,9 @@ from tests.factories import PersonFactory, PostFactory, UserFactory
 
 @pytest.fixture
 def home_page(db):
-    root = Page.get_first_root_node()
+    # A transactional test run earlier flushes the tables, Wagtail's tree root and locale included.
+    Locale.objects.get_or_create(language_code="zh-hans")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     home = root.add_child(instance=HomePage(title="首页", slug="home-test"))
     site = Site.objects.filter(is_default_site=True).first()
     if site:
