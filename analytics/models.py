@@ -96,3 +96,84 @@ class ExportJob(models.Model):
 
     def is_expired(self, now) -> bool:
         return now >= self.expires_at
+
+
+class Indicator(models.Model):
+    """One line of the plan's indicator table (domain.md §4). The names are translated labels kept in code
+    (analytics/indicators.py, by ``key``); the figures of the plan are kept here. "Recorded" indicators are
+    entered each year by the province administrator; "platform" ones are computed from this platform's data."""
+
+    class Unit(models.TextChoices):
+        YUAN_PER_YEAR = "yuan_per_year", _("yuan a year")
+        COUNT = "count", _("count")
+        PERCENT = "percent", _("per cent")
+
+    class Source(models.TextChoices):
+        RECORDED = "recorded", _("Recorded by the province")
+        PLATFORM = "platform", _("Computed by the platform")
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
+    baseline_2020 = models.DecimalField(_("2020 baseline"), max_digits=12, decimal_places=2, null=True, blank=True)
+    target_2022 = models.DecimalField(_("2022 target"), max_digits=12, decimal_places=2, null=True, blank=True)
+    target_2025 = models.DecimalField(_("2025 target"), max_digits=12, decimal_places=2, null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.RECORDED)
+
+    class Meta:
+        ordering = ["order", "key"]
+        verbose_name = _("plan indicator")
+        verbose_name_plural = _("plan indicators")
+
+    def __str__(self):
+        return self.key
+
+
+class IndicatorValue(models.Model):
+    """The value of a recorded indicator in one year, province-wide, in the indicator's unit (30 for 30%)."""
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="values")
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now=True)
+
+    class Meta:
+        ordering = ["indicator", "year"]
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        constraints = [models.UniqueConstraint(fields=["indicator", "year"], name="indicator_value_once_a_year")]
+
+    def __str__(self):
+        return f"{self.indicator_id} · {self.year}"
+
+
+class MonthlyReport(models.Model):
+    """The PDF of every dashboard for one region (a province, city or county) and month, kept for its
+    administrators to open again and emailed to them once. One per region and month, however often or
+    concurrently the job runs (analytics/monthly.py)."""
+
+    region = models.ForeignKey(
+        "organisation.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="monthly_reports"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month reported on."))
+    pdf = models.FileField(_("PDF"), upload_to="monthly-reports/", storage=private_storage)
+    size = models.PositiveIntegerField(_("size in bytes"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "region_id"]
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        constraints = [models.UniqueConstraint(fields=["region", "month"], name="monthly_report_once")]
+
+    def __str__(self):
+        return f"{self.region_id} · {self.month:%Y-%m}"
+
+    def get_absolute_url(self):
+        return reverse("analytics:report_download", args=[self.pk])

@@ -64,10 +64,10 @@ def plans_covering(*, post_kind: str, year: int, region_code: str) -> QuerySet:
     """The plans of a tier and year counted at a region: organised by the region or one above it (the
     province's head plan seen from a county), or by regions under it (the county director plans seen from
     the city or province, summed). Plans of sibling regions have no counts here anyway."""
-    return TrainingPlan.objects.filter(_organised_over(region_code), year=year, post_kind=post_kind)
+    return TrainingPlan.objects.filter(organised_over(region_code), year=year, post_kind=post_kind)
 
 
-def _organised_over(region_code: str, through: str = "") -> Q:
+def organised_over(region_code: str, through: str = "") -> Q:
     """Plans (reached through the relation ``through``) organised by the region, above it or under it."""
     return Q(**{f"{through}organiser_region_id__in": region_chain(region_code)}) | Q(
         **{f"{through}organiser_region__code__startswith": region_code}
@@ -160,14 +160,14 @@ def headline_rates(*, scope: Scope, year: int, today: datetime.date) -> list[tup
     if root is None:
         return []
     rows = (
-        CoverageCount.objects.filter(_organised_over(root.code, "plan__"), plan__year=year, plan__post_kind__in=TIERS, region_id=root.code)
+        CoverageCount.objects.filter(organised_over(root.code, "plan__"), plan__year=year, plan__post_kind__in=TIERS, region_id=root.code)
         .values("plan__post_kind")
         .annotate(not_started=Sum("not_started"), in_progress=Sum("in_progress"), completed=Sum("completed"))
         .order_by()
     )
     by_kind = {row["plan__post_kind"]: row for row in rows}
     windows = (
-        TrainingPlan.objects.filter(_organised_over(root.code), year=year, post_kind__in=TIERS)
+        TrainingPlan.objects.filter(organised_over(root.code), year=year, post_kind__in=TIERS)
         .values_list("post_kind", "opens_on", "deadline")
     )
     spans: dict[str, tuple] = {}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_dashboards, views_reports
 
 app_name = "analytics"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("exports/<uuid:pk>/", views.export_detail, name="export_detail"),
     path("exports/<uuid:pk>/status/", views.export_status, name="export_status"),
     path("exports/<uuid:pk>/download/", views.export_download, name="export_download"),
+    path("indicators/edit/", views_reports.indicator_values_edit, name="indicator_edit"),
+    path("reports/", views_reports.report_list, name="report_list"),
+    path("reports/<int:pk>/download/", views_reports.report_download, name="report_download"),
+    path("dashboards/", views_dashboards.dashboard_index, name="dashboard_index"),
+    path("dashboards/<slug:slug>.<str:fmt>", views_dashboards.dashboard_export, name="dashboard_export"),
+    path("dashboards/<slug:slug>/", views_dashboards.dashboard_detail, name="dashboard"),
     path("<str:tier>/", views.coverage_region, name="coverage"),
     path("<str:tier>/<str:code>/", views.coverage_region, name="coverage_region"),
 ]

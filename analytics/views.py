@@ -26,7 +26,7 @@ PEOPLE_PER_PAGE = 50
 STATUS_BADGES = {"ok": "badge-ok", "warn": "badge-warn", "bad": "badge-bad", "none": ""}
 
 
-def _year(request) -> int:
+def year_from_request(request) -> int:
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
@@ -54,7 +54,7 @@ def _legend() -> list[tuple[str, str]]:
 def coverage_home(request):
     """The year's headline: one rate per tier for the administrator's area."""
     scope = scope_for(request.user)
-    year = _year(request)
+    year = year_from_request(request)
     return render(request, "analytics/coverage_home.html", {
         "year": year,
         "root": selectors.scope_root(scope=scope),
@@ -83,7 +83,7 @@ def coverage_region(request, tier, code=None):
             raise Http404
     else:
         region = get_object_or_404(scope.regions(Region.objects.all()), code=code)
-    year = _year(request)
+    year = year_from_request(request)
     coverage = selectors.region_coverage(post_kind=post_kind, year=year, region=region, today=timezone.localdate())
     # The way back up, as far as the viewer's own region.
     trail = [
@@ -94,7 +94,7 @@ def coverage_region(request, tier, code=None):
         "tier": post_kind,
         "tiers": [PostKind(kind) for kind in selectors.TIERS],
         "year": year,
-        "years": _years(year),
+        "years": year_choices(year),
         "region": region,
         "trail": trail,
         "coverage": coverage,
@@ -115,7 +115,7 @@ def _named_people(scope, post_kind, year, region, limit=200):
     )[:limit]
 
 
-def _years(current: int) -> list[int]:
+def year_choices(current: int) -> list[int]:
     """The years that have plans, and the one shown."""
     # order_by: the model's default ordering would make distinct() return every plan, not every year.
     years = set(TrainingPlan.objects.order_by("year").values_list("year", flat=True).distinct())

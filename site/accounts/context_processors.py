@@ -26,6 +26,8 @@ def navigation(request):
     if Role.TIER_ADMIN in roles or Role.SYSTEM_ADMIN in roles:
         items += [
             (_("Coverage"), reverse("analytics:home")),
+            (_("Dashboards"), reverse("analytics:dashboard_index")),
+            (_("Monthly reports"), reverse("analytics:report_list")),
             (_("People"), reverse("organisation:person_list")),
             (_("Institutions"), reverse("organisation:institution_list")),
             (_("Regions"), reverse("organisation:region_list")),

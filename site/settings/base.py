@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE["administrator-digests"] = {
 CELERY_BEAT_SCHEDULE["assign-training-plans"] = {
     "task": "courses.tasks.assign_current_year_plans", "schedule": crontab(hour=2, minute=30),
 }
+# Monthly reports (analytics/monthly.py): on the 1st at 06:00 China Standard Time, the month just ended, one
+# per region with an administrator, archived and emailed once however often it runs.
+CELERY_BEAT_SCHEDULE["monthly-reports"] = {
+    "task": "analytics.tasks.generate_monthly_reports", "schedule": crontab(day_of_month=1, hour=6, minute=0),
+}
 
 WAGTAIL_SITE_NAME = _("Child Welfare Workforce Academy")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

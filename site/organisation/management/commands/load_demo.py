@@ -80,6 +80,7 @@ class Command(BaseCommand):
             call_command("load_demo_courses", stdout=self.stdout)
             accounts = demo_accounts_create(city_codes=city_codes)
             call_command("load_demo_certification", stdout=self.stdout)
+            call_command("load_demo_indicators", stdout=self.stdout)
         self._print_accounts(accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s"))
 
