@@ -15,7 +15,7 @@ from courses.exams import ExamRefused, attempt_create
 
 from .eligibility import OCCUPATION_POSTS, eligibility_check
 from .models import (
-    Application, ApplicationStatus, AssessmentSession, Outcome, Part, PartResult, RuleSet, SessionStatus,
+    Application, ApplicationStatus, AssessmentSession, Outcome, Part, PartResult, SessionStatus,
 )
 from .permissions import can_manage_session
 from .rules import level_rules
@@ -206,7 +206,3 @@ def theory_attempt_open(*, code: str, person, now: datetime.datetime | None = No
         application.theory_attempt = attempt
         application.save(update_fields=["theory_attempt"])
     return attempt
-
-
-def rule_set_for_new_session() -> RuleSet | None:
-    return RuleSet.objects.current()

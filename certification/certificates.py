@@ -30,7 +30,6 @@ from .models import (
     Outcome,
 )
 from .numbers import NUMBER_LENGTH, certificate_number_allocate, certificate_number_is_well_formed
-from .permissions import can_manage_session
 
 logger = logging.getLogger(__name__)
 
@@ -128,15 +127,6 @@ def certificate_revoke(*, certificate: Certificate, user, reason: str) -> Certif
         locked.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
     logger.info("Certificate %s revoked by user %s", locked.number, user.pk)
     return locked
-
-
-def can_download_certificate(user, certificate: Certificate) -> bool:
-    """The PDF (with the full ID number): its holder, and the administrators who manage its session."""
-    if not user.is_authenticated:
-        return False
-    if user.person_id is not None and user.person_id == certificate.person_id:
-        return True
-    return can_manage_session(user, certificate.application.session)
 
 
 # --- The PDF -------------------------------------------------------------------------------------------

@@ -33,6 +33,15 @@ def is_chief(user, session: AssessmentSession) -> bool:
     return StaffRole.CHIEF in staff_roles(user, session)
 
 
+def can_download_certificate(user, certificate) -> bool:
+    """The PDF (with the full ID number): its holder, and the administrators who manage its session."""
+    if not user.is_authenticated:
+        return False
+    if user.person_id is not None and user.person_id == certificate.person_id:
+        return True
+    return can_manage_session(user, certificate.application.session)
+
+
 def can_see_results(user, session: AssessmentSession) -> bool:
     """The results table and the audit log: the session's organisers and its chief assessor."""
     return can_manage_session(user, session) or is_chief(user, session)

@@ -193,6 +193,8 @@ class PartSummary:
         """Most of the assessors failed a critical item."""
         if self.carried is not None:
             return False
+        if self.locked is not None:
+            return self.locked.critical_failed
         failing = sum(1 for score in self.scores if score.critical_failed)
         return bool(self.scores) and failing * 2 > len(self.scores)
 
@@ -203,7 +205,7 @@ class PartSummary:
 
     @property
     def is_complete(self) -> bool:
-        return self.carried is not None or len(self.scores) >= self.expected
+        return self.carried is not None or self.locked is not None or len(self.scores) >= self.expected
 
     @property
     def passed(self) -> bool:

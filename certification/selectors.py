@@ -190,10 +190,6 @@ def own_score(*, application: Application, part: str, user) -> Score | None:
     return Score.objects.filter(application=application, part=part, assessor=user).first()
 
 
-def part_results_by_part(application: Application) -> dict:
-    return {result.part: result for result in application.part_results.all()}
-
-
 def amended_parts(session: AssessmentSession) -> set[tuple[int, str]]:
     """(application id, part) of every amended result, to mark them on the results table."""
     return {

@@ -16,7 +16,7 @@ from academy.organisation.permissions import administrator_required
 
 from .. import certificates
 from ..models import Certificate, IssueJob
-from ..permissions import sessions_managed_by
+from ..permissions import can_download_certificate, sessions_managed_by
 
 CERTIFICATES_PER_PAGE = 50
 
@@ -67,7 +67,7 @@ def issue_job(request, pk):
 def certificate_pdf(request, public_id):
     """The PDF, for its holder and for the administrators who manage its session."""
     certificate = get_object_or_404(Certificate.objects.select_related("application__session"), public_id=public_id)
-    if not certificates.can_download_certificate(request.user, certificate):
+    if not can_download_certificate(request.user, certificate):
         raise PermissionDenied
     certificate = certificates.certificate_pdf_ensure(certificate)
     return FileResponse(

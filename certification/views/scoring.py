@@ -181,7 +181,6 @@ def session_results(request, public_id):
     names = selectors.assessor_names(session)
     rows = []
     for result in results:
-        stored = selectors.part_results_by_part(result.application) if session.is_signed_off else {}
         rows.append({
             "result": result,
             "parts": [
@@ -191,14 +190,13 @@ def session_results(request, public_id):
                         (names.get(score.assessor_id, "") if score.assessor_id else _("Theory exam"), score)
                         for score in part.scores
                     ],
-                    "stored": stored.get(part.part),
                     "amended": (result.application.pk, part.part) in amended,
                 }
                 for part in result.parts
             ],
-            # After sign-off the locked outcome (with any amendment) is what counts.
-            "outcome": result.application.get_outcome_display() if session.is_signed_off else _outcome_label(result.outcome),
-            "outcome_value": result.application.outcome if session.is_signed_off else result.outcome,
+            # After sign-off, session_results gives the locked outcome and part results (amendments included).
+            "outcome": Outcome(result.outcome).label,
+            "outcome_value": result.outcome,
         })
     flagged = any(result.flags for result in results)
     return render(request, "certification/session_results.html", {
@@ -210,10 +208,6 @@ def session_results(request, public_id):
         "sign_off_form": SignOffForm(flagged=flagged) if chief and session.status == SessionStatus.SCORING else None,
         "has_online_theory": bool(session.theory_exam_id),
     })
-
-
-def _outcome_label(value: str) -> str:
-    return Outcome(value).label
 
 
 @login_required

@@ -17,7 +17,7 @@ from academy.organisation.permissions import administrator_required
 from .. import applications, scoring, selectors, staffing
 from ..eligibility import eligibility_reasons
 from ..forms import AssessorSearchForm, DecisionForm, RoomForm, SessionForm, StaffForm
-from ..models import Application, ApplicationStatus, AssessmentSession, SessionStatus, StaffRole
+from ..models import Application, ApplicationStatus, AssessmentSession, RuleSet, SessionStatus, StaffRole
 from ..permissions import can_manage_session, sessions_managed_by
 from ..sessions import SessionRefused, session_save
 
@@ -50,7 +50,7 @@ def session_list(request):
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def session_create(request):
-    rule_set = applications.rule_set_for_new_session()
+    rule_set = RuleSet.objects.current()
     centres = selectors.centres_in_scope(request.user)
     form = SessionForm(request.POST or None, centres=centres)
     if request.method == "POST" and form.is_valid():

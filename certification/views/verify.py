@@ -19,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from .. import certificates
 from ..models import LEVEL_NATIONAL_NAMES, OCCUPATION, Certificate
 from ..numbers import NUMBER_LENGTH, certificate_number_is_well_formed
+from ..permissions import can_download_certificate
 
 LOOKUPS_PER_MINUTE = "30/m"
 UPLOADS_PER_MINUTE = "10/m"
@@ -115,7 +116,7 @@ def verify_certificate(request, public_id):
         "masked_name": certificates.name_mask(certificate.holder_name),
         "occupation": OCCUPATION,
         "level_national_name": LEVEL_NATIONAL_NAMES[certificate.level],
-        "may_download": certificates.can_download_certificate(request.user, certificate),
+        "may_download": can_download_certificate(request.user, certificate),
     })
 
 
