@@ -16,6 +16,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,12
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    "academy.audit",
     "academy.accounts",
     "academy.organisation",
     "academy.home",
@@ -166,6 +167,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 # Resident ID numbers are kept encrypted, with a keyed digest for look-ups, so a database dump does not
 # reveal them. The key is a secret of its own: changing it makes stored numbers unreadable.
 PERSONAL_DATA_KEY = os.environ.get("PERSONAL_DATA_KEY", "")
+
+# The audit trail (academy/audit) keeps its entries this many days; never fewer than 180 (six months).
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
