@@ -163,7 +163,7 @@ class MobileChange(models.Model):
     code_digest = models.CharField(max_length=64)
     code_sent_at = models.DateTimeField()
     codes_sent = models.PositiveSmallIntegerField(default=1)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Codes typed since the last one was sent.")
+    attempts = models.PositiveSmallIntegerField(default=0)  # codes typed since the last one was sent
 
     class Meta:
         verbose_name = _("pending mobile number change")

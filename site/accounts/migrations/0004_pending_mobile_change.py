@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('code_digest', models.CharField(max_length=64)),
                 ('code_sent_at', models.DateTimeField()),
                 ('codes_sent', models.PositiveSmallIntegerField(default=1)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Codes typed since the last one was sent.')),
+                ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mobile_change', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
