@@ -63,7 +63,9 @@ class PersonFilterForm(forms.Form):
     def clean_q(self) -> str:
         text = self.cleaned_data["q"].strip()
         if _searches_number(text) and not self.posted:
-            raise forms.ValidationError(_("Search for a resident ID number or a mobile number with the search button."))
+            raise forms.ValidationError(
+                _("Search for a resident ID number or a mobile number with the search button.")
+            )
         if _ID_NUMBER_SHAPE.match(text):
             error = resident_id.validation_error(text)
             if error:

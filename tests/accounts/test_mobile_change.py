@@ -201,7 +201,9 @@ def pending(client, world, trainee, sms_outbox, commits):
     return code
 
 
-def test_the_holder_is_asked_at_sign_in_and_confirms_with_the_code(client, world, trainee, pending, sms_outbox, commits):
+def test_the_holder_is_asked_at_sign_in_and_confirms_with_the_code(
+    client, world, trainee, pending, sms_outbox, commits
+):
     elsewhere = Client()
     sign_in(elsewhere)  # her other phone, signed in before the change
 
