@@ -11,7 +11,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext
 
 from . import phone as mobile
-from .models import User
+from .models import MobileChange, User
 from .sms import send_sms
 
 # How long after signing in with a one-time code someone may choose a new password without typing the
@@ -88,10 +88,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return super()._get_login_attempts_cache_key(request, **credentials)
 
     def get_login_redirect_url(self, request):
-        # Someone claiming a roster account signs in by code first, then chooses a password; someone who
-        # has a password and still signed in by code has most likely forgotten it, and is offered a new one.
+        # Someone claiming a roster account signs in by code first, then chooses a password; someone with
+        # a new mobile number waiting is asked to confirm it; someone who has a password and still signed
+        # in by code has most likely forgotten it, and is offered a new one.
         if not request.user.has_usable_password():
             return reverse("account_set_password")
+        if MobileChange.objects.filter(user=request.user).exists():
+            return reverse("accounts:mobile_change")
         if signed_in_by_code_recently(request):
             return reverse("accounts:new_password")
         return super().get_login_redirect_url(request)

@@ -62,3 +62,11 @@ class ConfirmLoginCodeForm(allauth_forms.ConfirmLoginCodeForm):
         self.fields["code"].widget.attrs.update(
             {"inputmode": "numeric", "autocomplete": "one-time-code", "placeholder": ""}
         )
+
+
+class MobileChangeCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Confirmation code"), max_length=6, min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        error_messages={"min_length": _("The code has 6 digits.")},
+    )

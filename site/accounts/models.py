@@ -1,10 +1,14 @@
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractUser, Permission
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from academy.organisation.models import RegionLevel
+
+from .phone import mask
 
 # The levels at which a tier administrator can be appointed: the three organisers of box 专栏6.
 ADMIN_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
@@ -16,6 +20,11 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", _("Assessor")
     EDITOR = "editor", _("Content editor")
     SYSTEM_ADMIN = "system_admin", _("System administrator")
+
+
+# An account is claimed once its holder has used it: signed in (by code or password) or set a password.
+# Until then it is a roster entry whose mobile number an administrator may still correct.
+CLAIMED = ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) | Q(last_login__isnull=False)
 
 
 class User(AbstractUser):
@@ -37,6 +46,10 @@ class User(AbstractUser):
         help_text=_("A tier administrator manages this province, city or county."),
     )
     is_assessor = models.BooleanField(_("assessor"), default=False)
+    sessions_ended_at = models.DateTimeField(
+        _("signed out everywhere"), null=True, blank=True,
+        help_text=_("Sessions signed in before this moment have ended (the sign-in number changed)."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -44,6 +57,23 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django ends a session whose stored hash no longer matches this one on its next request, whether
+        # the session is read from the cache or the database. Its hash covers the password only; ending
+        # the sessions also moves it (accounts.services.account_mobile_confirm). Accounts never signed
+        # out everywhere keep Django's hash, so existing sessions survive this code's deployment.
+        if self.sessions_ended_at is None:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "academy.accounts.User.session_auth_hash", f"{self.password}|{self.sessions_ended_at.isoformat()}",
+            secret=secret, algorithm="sha256",
+        ).hexdigest()
+
+    @property
+    def is_claimed(self) -> bool:
+        """Whether the holder has used the account (see CLAIMED)."""
+        return self.has_usable_password() or self.last_login is not None
 
     @property
     def display_name(self) -> str:
@@ -117,3 +147,31 @@ class SentReminder(models.Model):
 
     def __str__(self):
         return f"{self.user_id} · {self.kind} · {self.subject}"
+
+
+class MobileChange(models.Model):
+    """A new mobile number an administrator entered for a claimed account. It is not the sign-in number
+    until the holder, signed in, types the code sent to it (accounts.services); until then no sign-in
+    code ever goes to it. One per account: a newer entry replaces it."""
+
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="mobile_change")
+    phone = models.CharField(_("new mobile number"), max_length=11)
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("entered by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("entered"))
+    code_digest = models.CharField(max_length=64)
+    code_sent_at = models.DateTimeField()
+    codes_sent = models.PositiveSmallIntegerField(default=1)
+    attempts = models.PositiveSmallIntegerField(default=0)  # codes typed since the last one was sent
+
+    class Meta:
+        verbose_name = _("pending mobile number change")
+        verbose_name_plural = _("pending mobile number changes")
+
+    def __str__(self):
+        return f"{self.user_id} · {self.phone_masked}"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask(self.phone)

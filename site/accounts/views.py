@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 from academy.organisation.permissions import is_administrator
 from academy.organisation.selectors import POST_PLACE_RELATED, region_path_label
 
-from . import notifications
+from . import notifications, services
 from .adapters import signed_in_by_code_recently
-from .models import Notification, Role
+from .forms import MobileChangeCodeForm
+from .models import MobileChange, Notification, Role
 
 
 @login_required
@@ -36,6 +37,7 @@ def home(request):
         "is_administrator": is_administrator(user),
         "admin_region": admin_region,
         "admin_region_path": region_path_label(admin_region) if admin_region else "",
+        "mobile_change": MobileChange.objects.filter(user=user).first(),
     })
 
 
@@ -59,6 +61,51 @@ def new_password(request):
         messages.success(request, _("Your new password is set."))
         return redirect("accounts:home")
     return render(request, "accounts/new_password.html", {"form": form})
+
+
+@login_required
+def mobile_change(request):
+    """A new mobile number an administrator entered for the signed-in user: confirm it with the code
+    sent to it, or decline it. Confirming ends the user's other sessions; this one goes on."""
+    pending = MobileChange.objects.filter(user=request.user).select_related("requested_by").first()
+    if pending is None:
+        messages.info(request, _("No new mobile number is waiting for your confirmation."))
+        return redirect("accounts:home")
+    form = MobileChangeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.mobile_change_confirm(user=request.user, code=form.cleaned_data["code"])
+        except services.MobileChangeRefused as refusal:
+            form.add_error("code", str(refusal))
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("You now sign in with %(phone)s.") % {"phone": user.phone})
+            return redirect("accounts:home")
+    return render(request, "accounts/mobile_change.html", {"pending": pending, "form": form})
+
+
+@login_required
+@require_POST
+def mobile_change_code(request):
+    try:
+        pending = services.mobile_change_send_code(user=request.user)
+    except services.MobileChangeRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("A new code is on its way to %(phone)s.") % {"phone": pending.phone_masked})
+    return redirect("accounts:mobile_change")
+
+
+@login_required
+@require_POST
+def mobile_change_decline(request):
+    try:
+        services.mobile_change_decline(user=request.user)
+    except services.MobileChangeRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("The new number was declined. You still sign in with your current number."))
+    return redirect("accounts:home")
 
 
 NOTIFICATIONS_PER_PAGE = 20

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from academy.accounts import phone as mobile_numbers
-from academy.accounts.services import account_phone_taken
+from academy.accounts.services import account_claimed, account_phone_taken
 
 from . import resident_id
 from .models import (
@@ -23,6 +23,10 @@ from .selectors import FILTER_LEVELS, region_path_label
 _ID_NUMBER_SHAPE = re.compile(r"^\d{17}[\dXx]$")
 
 
+def _searches_number(text: str) -> bool:
+    return bool(_ID_NUMBER_SHAPE.match(text)) or mobile_numbers.is_valid(text)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -31,8 +35,9 @@ class DateInput(forms.DateInput):
 
 
 class PersonFilterForm(forms.Form):
-    """The people list's search and filters. An ID number search is accepted only when posted
-    (``allow_id_number``), so the number never travels in a page address, a server log or the history."""
+    """The people list's search and filters. A search for a resident ID number or a mobile number is
+    accepted only when posted (``posted``), so the number never travels in a page address, a server log
+    or the history."""
 
     CURRENT, ALL = "", "all"
 
@@ -50,23 +55,26 @@ class PersonFilterForm(forms.Form):
         required=False, widget=forms.HiddenInput, choices=[("", _("Name A-Z")), ("-name", _("Name Z-A"))]
     )
 
-    def __init__(self, *args, region_choices: list[tuple[str, str]], allow_id_number: bool, **kwargs):
+    def __init__(self, *args, region_choices: list[tuple[str, str]], posted: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.allow_id_number = allow_id_number
+        self.posted = posted
         self.fields["region"].choices = [("", _("All of my area")), *region_choices]
 
     def clean_q(self) -> str:
         text = self.cleaned_data["q"].strip()
+        if _searches_number(text) and not self.posted:
+            raise forms.ValidationError(
+                _("Search for a resident ID number or a mobile number with the search button.")
+            )
         if _ID_NUMBER_SHAPE.match(text):
-            if not self.allow_id_number:
-                raise forms.ValidationError(_("Search for a resident ID number with the search button."))
             error = resident_id.validation_error(text)
             if error:
                 raise forms.ValidationError(error)
         return text
 
-    def searches_id_number(self) -> bool:
-        return bool(_ID_NUMBER_SHAPE.match(self.cleaned_data.get("q", "")))
+    def searches_number(self) -> bool:
+        """Whether the search is for an ID number or a mobile number, which stay out of addresses."""
+        return _searches_number(self.cleaned_data.get("q", ""))
 
     def search_arguments(self) -> dict:
         """Keyword arguments for selectors.people_search."""
@@ -77,7 +85,7 @@ class PersonFilterForm(forms.Form):
             "current_only": self.cleaned_data["held"] != self.ALL,
             "descending": self.cleaned_data["sort"] == "-name",
         }
-        if self.searches_id_number():
+        if _ID_NUMBER_SHAPE.match(text):
             arguments["id_number"] = text
         elif mobile_numbers.is_valid(text):
             arguments["mobile"] = mobile_numbers.normalise(text)
@@ -86,9 +94,9 @@ class PersonFilterForm(forms.Form):
         return arguments
 
     def query_string(self, **changes) -> str:
-        """The filters as a query string for links (pages, sorting, export); never an ID number."""
+        """The filters as a query string for links (pages, sorting, export); never an ID or mobile number."""
         values = {name: self.cleaned_data.get(name, "") for name in ("q", "kind", "region", "held", "sort")}
-        if self.searches_id_number():
+        if self.searches_number():
             values["q"] = ""
         values.update(changes)
         return urlencode({name: value for name, value in values.items() if value})
@@ -122,6 +130,11 @@ class PersonForm(forms.Form):
     def clean_mobile(self) -> str:
         number = mobile_numbers.normalise(self.cleaned_data["mobile"])
         if not number:
+            if self.instance.mobile and account_claimed(person=self.instance):
+                raise forms.ValidationError(
+                    _("%(name)s signs in with this number: it can be replaced, not removed.")
+                    % {"name": self.instance.name}
+                )
             return ""
         mobile_numbers.validate(number)
         if account_phone_taken(phone=number, person=self.instance):

@@ -7,11 +7,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import (
     BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery,
 )
 from django.db.models.functions import Substr
+
+from academy.accounts.models import CLAIMED
 
 from . import resident_id
 from .models import Institution, Person, Post, PostKind, Region, RegionLevel
@@ -55,9 +56,9 @@ def region_choices(*, scope: Scope) -> list[tuple[str, str]]:
 
 def with_account_status(people: QuerySet) -> QuerySet:
     """Adds ``account_claimed`` to each person: None without an account, False while the account waits
-    to be claimed, True once the person has set a password. A subquery per row rather than a join, so
-    a page of 50 reads 50 accounts by index however many accounts there are."""
-    claimed = ExpressionWrapper(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField())
+    to be claimed, True once the person has used it (accounts.models.CLAIMED). A subquery per row rather
+    than a join, so a page of 50 reads 50 accounts by index however many accounts there are."""
+    claimed = ExpressionWrapper(CLAIMED, output_field=BooleanField())
     accounts = get_user_model().objects.filter(person=OuterRef("pk")).values(claimed=claimed)[:1]
     return people.annotate(account_claimed=Subquery(accounts, output_field=BooleanField()))
 

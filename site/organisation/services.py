@@ -27,9 +27,10 @@ def person_find_by_id_number(id_number: str) -> Person | None:
 
 
 @transaction.atomic
-def person_update(*, person: Person, id_number: str | None = None, **fields) -> Person:
+def person_update(*, person: Person, id_number: str | None = None, actor=None, **fields) -> Person:
     """Change a person's details. A new mobile number follows into their sign-in account, which is how
-    they sign in."""
+    they sign in; on an account the person has claimed it waits for them to confirm it, and the person's
+    number stays as it was until then (accounts.services.account_for_person). ``actor`` made the change."""
     from academy.accounts.services import account_for_person
 
     changed = [name for name, value in fields.items() if getattr(person, name) != value]
@@ -44,7 +45,7 @@ def person_update(*, person: Person, id_number: str | None = None, **fields) -> 
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
     if "mobile" in changed:
-        account_for_person(person=person)
+        account_for_person(person=person, actor=actor)
     return person
 
 

@@ -108,6 +108,14 @@ def test_reset_password_by_email(client, claimed_trainee, mailoutbox):
     assert sign_in(client, "wangfang@example.org", "a-reset-secret-phrase").status_code == 302
 
 
+def test_a_reset_for_an_unknown_address_sends_nothing_and_looks_the_same(client, claimed_trainee, mailoutbox):
+    known = client.post(reverse("account_reset_password"), {"email": "wangfang@example.org"})
+    mailoutbox.clear()
+    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert mailoutbox == []
+    assert unknown.status_code == known.status_code == 302 and unknown.url == known.url
+
+
 def test_too_many_attempts_page_is_in_the_site_look(client, db, settings):
     settings.ACCOUNT_RATE_LIMITS = {"login": "1/m/ip"}
     client.post(LOGIN, {"login": "13912345678", "password": "x"})

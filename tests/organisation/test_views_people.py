@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from academy.accounts.services import account_for_person
 from academy.organisation.models import Person, Post, PostKind, Region
 from tests.factories import (
     InstitutionFactory, PersonFactory, PostFactory, UserFactory, make_id_number, make_scope_world, user_with_role,
@@ -177,6 +178,26 @@ def test_an_id_number_search_is_answered_without_the_number_in_any_address(clien
 def test_an_id_number_in_the_address_is_refused(client, world):
     signed_in(client, "province_admin")
     response = client.get(reverse("organisation:person_list"), {"q": world.far_director.id_number})
+    assert listed_names(response) == set()
+    assert "search button" in str(response.context["form"].errors["q"])
+
+
+def test_a_mobile_search_is_answered_without_the_number_in_any_address(client, world):
+    signed_in(client, "province_admin")
+    number = world.far_director.mobile
+    response = client.post(
+        reverse("organisation:person_list"), {"q": f"+86 {number}", "kind": PostKind.CHILD_DIRECTOR}
+    )
+    assert response.status_code == 200  # answered on the POST, not redirected to ?q=139…
+    assert listed_names(response) == {world.far_director.name}
+    html = response.content.decode()
+    assert "q=" not in html and f"={number}" not in html  # no link (sorting, pages, export) carries it
+    assert response.context["form"].cleaned_data["kind"] == PostKind.CHILD_DIRECTOR  # the filters still apply
+
+
+def test_a_mobile_number_in_the_address_is_refused(client, world):
+    signed_in(client, "province_admin")
+    response = client.get(reverse("organisation:person_list"), {"q": world.far_director.mobile})
     assert listed_names(response) == set()
     assert "search button" in str(response.context["form"].errors["q"])
 
@@ -364,8 +385,8 @@ def test_an_administrator_edits_a_person(client, world):
     assert (person.name, person.mobile, person.professional_category) == ("上城新名", "13900009999", "social_worker")
 
 
-def test_a_mobile_change_moves_the_sign_in_number_with_it(client, world):
-    account = UserFactory(person=world.home_director, phone=world.home_director.mobile)
+def test_a_mobile_change_moves_the_sign_in_number_of_an_unclaimed_account_with_it(client, world):
+    account = account_for_person(person=world.home_director)  # on the roster, never used
     signed_in(client, "county_admin")
     client.post(
         reverse("organisation:person_edit", args=[world.home_director.pk]),
@@ -373,6 +394,21 @@ def test_a_mobile_change_moves_the_sign_in_number_with_it(client, world):
     )
     account.refresh_from_db()
     assert account.phone == "13900009999"
+
+
+def test_a_mobile_change_of_a_claimed_account_waits_for_its_holder(client, world):
+    account = UserFactory(person=world.home_director, phone=world.home_director.mobile)  # it has a password
+    signed_in(client, "county_admin")
+    response = client.post(
+        reverse("organisation:person_edit", args=[world.home_director.pk]),
+        edit_data(world.home_director, mobile="13900009999"),
+        follow=True,
+    )
+    assert "until they confirm the new one" in response.content.decode()
+    account.refresh_from_db()
+    world.home_director.refresh_from_db()
+    assert account.phone == world.home_director.mobile == "13900000001"
+    assert account.mobile_change.phone == "13900009999"
 
 
 def test_a_mobile_number_signing_in_someone_else_is_refused(client, world):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from academy.accounts import phone as mobile_numbers
+from academy.accounts.selectors import mobile_change_pending
 
 from .. import selectors, services
 from ..forms import PersonFilterForm, PersonForm, PostAddForm, PostCloseForm
@@ -25,10 +26,8 @@ PEOPLE_PER_PAGE = 50
 EXPORT_CHUNK = 2000
 
 
-def _filter_form(scope, data, *, allow_id_number: bool) -> PersonFilterForm:
-    return PersonFilterForm(
-        data, region_choices=selectors.region_choices(scope=scope), allow_id_number=allow_id_number
-    )
+def _filter_form(scope, data, *, posted: bool) -> PersonFilterForm:
+    return PersonFilterForm(data, region_choices=selectors.region_choices(scope=scope), posted=posted)
 
 
 @administrator_required
@@ -36,12 +35,13 @@ def person_list(request):
     scope = scope_for(request.user)
     today = timezone.localdate()
     if request.method == "POST":
-        form = _filter_form(scope, request.POST, allow_id_number=True)
-        if form.is_valid() and not form.searches_id_number():
+        form = _filter_form(scope, request.POST, posted=True)
+        if form.is_valid() and not form.searches_number():
             return redirect(f"{reverse('organisation:person_list')}?{form.query_string()}")
-        # A resident ID number search is answered here, on the POST, so the number stays out of the address.
+        # An ID number or mobile number search is answered here, on the POST, so the number stays out of
+        # the address and the server's log.
     else:
-        form = _filter_form(scope, request.GET, allow_id_number=False)
+        form = _filter_form(scope, request.GET, posted=False)
 
     if form.is_valid():
         search = form.search_arguments()
@@ -61,8 +61,8 @@ def person_list(request):
         "page_obj": page,
         "rows": [_PersonRow.of(person, labels) for person in people],
         "query_string": query_string,
-        "export_query": "" if form.is_valid() and form.searches_id_number() else query_string,
-        "searched_id_number": form.is_valid() and form.searches_id_number(),
+        "export_query": "" if form.is_valid() and form.searches_number() else query_string,
+        "searched_number": form.is_valid() and form.searches_number(),
         "reverse_sort_query": form.query_string(sort="" if sort else "-name") if form.is_valid() else "",
         "sorted_descending": sort == "-name",
         # The filters fold away on phones; they stay open while one is in use or wrong.
@@ -75,7 +75,7 @@ def person_export(request, file_format):
     if file_format not in ("csv", "xlsx"):
         raise Http404
     scope = scope_for(request.user)
-    form = _filter_form(scope, request.GET, allow_id_number=False)
+    form = _filter_form(scope, request.GET, posted=False)
     if not form.is_valid():
         return HttpResponseBadRequest(_("The filters of this export are not valid."))
     today, search = timezone.localdate(), form.search_arguments()
@@ -195,6 +195,7 @@ def person_detail(request, pk):
         "id_number": person.id_number if can_see_full_id_number(request.user, person) else person.id_number_masked,
         "mobile": person.mobile if can_see_mobile(request.user, person) else mobile_numbers.mask(person.mobile),
         "account_status": _ChoiceLabels().account[person.account_claimed],
+        "mobile_change": mobile_change_pending(person=person),
         "posts": [(post, selectors.post_place_label(post), post.is_held_on(today)) for post in posts],
         "close_form": PostCloseForm(post=None, initial={"end_date": today}),
     })
@@ -209,9 +210,15 @@ def person_edit(request, pk):
         services.person_update(
             person=person, id_number=form.cleaned_data.get("id_number"), name=form.cleaned_data["name"],
             sex=form.cleaned_data["sex"], mobile=form.cleaned_data["mobile"],
-            professional_category=form.cleaned_data["professional_category"],
+            professional_category=form.cleaned_data["professional_category"], actor=request.user,
         )
         messages.success(request, _("The details of %(name)s were saved.") % {"name": person.name})
+        if person.mobile != form.cleaned_data["mobile"]:
+            # A claimed account: the new number waits for its holder (accounts.services.account_for_person).
+            messages.info(request, _(
+                "%(name)s signs in with their current number until they confirm the new one with the code "
+                "sent to it; they have been told at their current number and email."
+            ) % {"name": person.name})
         return redirect(person)
     return render(request, "organisation/person_form.html", {"person": person, "form": form})
 

@@ -18,13 +18,12 @@ from django.utils import timezone
 from wagtail.models import GroupPagePermission, Page
 
 from academy.accounts.models import User
-from academy.accounts.services import account_for_person
+from academy.accounts.services import account_for_person, account_phone_set
 from academy.organisation import synthetic
 from academy.organisation.models import (
     Institution, InstitutionKind, Person, Post, PostKind, ProfessionalCategory, Region, RegionLevel,
 )
 from academy.organisation.regions import load_divisions
-from academy.organisation.services import person_update
 
 DEMO_PASSWORD = "demo12345"
 DEFAULT_CITIES = ["3301", "3311"]  # 杭州市 and 丽水市: a large city and a mountainous one
@@ -220,12 +219,11 @@ def _roster_account(mobile: str, posts, password: str, is_assessor: bool = False
         or posts.order_by("region_id", "pk").first()
     )
     person = post.person
-    # An earlier run with other cities may have given the number to someone else: it moves here.
+    # An earlier run with other cities may have given the number to someone else: it moves here. The
+    # demo sets numbers directly; an administrator's change would wait for the holder's confirmation.
     for previous in Person.objects.filter(mobile=mobile).exclude(pk=person.pk):
-        person_update(person=previous, mobile="")
-        account_for_person(person=previous)
-    person_update(person=person, mobile=mobile)
-    user = account_for_person(person=person)
+        account_phone_set(user=account_for_person(person=previous), phone="")
+    user = account_phone_set(user=account_for_person(person=person), phone=mobile)
     user.password = password
     user.is_assessor = is_assessor
     user.save(update_fields=["password", "is_assessor"])
