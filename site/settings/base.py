@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE["assign-training-plans"] = {
 CELERY_BEAT_SCHEDULE["monthly-reports"] = {
     "task": "analytics.tasks.generate_monthly_reports", "schedule": crontab(day_of_month=1, hour=6, minute=0),
 }
+# The audit trail (academy/audit): every night at 03:15 China time, entries past AUDIT_RETENTION_DAYS are deleted.
+CELERY_BEAT_SCHEDULE["purge-audit-trail"] = {
+    "task": "academy.audit.tasks.purge_expired_audit_entries", "schedule": crontab(hour=3, minute=15),
+}
 
 WAGTAIL_SITE_NAME = _("Child Welfare Workforce Academy")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
