@@ -167,7 +167,11 @@ def test_a_batch_size_below_one_is_refused():
 
 
 def production_settings(key_setting: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "DJANGO_SECRET_KEY": "x", "PERSONAL_DATA_KEY": key_setting}
+    # A gateway and a shared cache as production has them, so that only the key list is under test.
+    environment = {
+        **os.environ, "DJANGO_SECRET_KEY": "x", "PERSONAL_DATA_KEY": key_setting,
+        "SMS_BACKEND": "academy.accounts.sms.OutboxSMSBackend", "CACHE_URL": "redis://127.0.0.1:6379/7",
+    }
     return subprocess.run(
         [sys.executable, "-c", "import academy.settings.production as s; print(s.PERSONAL_DATA_KEYS)"],
         env=environment, capture_output=True, text=True,
