@@ -231,6 +231,7 @@ def enrolment_file_check(*, session: TrainingSession, upload) -> EnrolmentFile:
         return result
 
     wanted = []  # (row, "id" or "mobile", digest or number)
+    candidates = {}  # every digest an ID number may be stored under -> its digest under the writing key
     for number, text in rows:
         if mobile_numbers.is_valid(text):
             wanted.append((number, "mobile", mobile_numbers.normalise(text)))
@@ -239,14 +240,17 @@ def enrolment_file_check(*, session: TrainingSession, upload) -> EnrolmentFile:
         if error:
             result.errors.append(RowError(number, error))
         else:
-            wanted.append((number, "id", resident_id.digest(text)))
+            digests = resident_id.lookup_digests(text)
+            wanted.append((number, "id", digests[0]))
+            # During a key rotation a stored digest may still be under an older key: each leads to the row's.
+            candidates.update(dict.fromkeys(digests, digests[0]))
 
     # Two queries for the whole file, whatever its length.
     scope = organiser_scope(session)
-    digests = [key for _number, kind, key in wanted if kind == "id"]
     mobiles = [key for _number, kind, key in wanted if kind == "mobile"]
     by_digest = {
-        person.id_number_digest: person for person in scope.people(Person.objects.filter(id_number_digest__in=digests))
+        candidates[person.id_number_digest]: person
+        for person in scope.people(Person.objects.filter(id_number_digest__in=candidates))
     }
     by_mobile = defaultdict(list)
     for person in scope.people(Person.objects.filter(mobile__in=mobiles)):

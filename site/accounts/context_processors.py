@@ -36,6 +36,8 @@ def navigation(request):
             (_("Training plans"), reverse("courses:plan_list")),
             (_("Assessment sessions"), reverse("certification:session_list")),
         ]
+    if Role.SYSTEM_ADMIN in roles:
+        items.append((_("Audit trail"), reverse("organisation:audit_list")))
     if Role.EDITOR in roles or Role.SYSTEM_ADMIN in roles:
         items.append((_("Content management"), reverse("wagtailadmin_home")))
     return {

@@ -4,11 +4,13 @@ import re
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from academy.accounts import phone as mobile_numbers
 from academy.accounts.services import account_claimed, account_phone_taken
+from academy.audit.models import AuditAction
 
 from . import resident_id
 from .models import (
@@ -146,7 +148,8 @@ class PersonForm(forms.Form):
         error = resident_id.validation_error(number)
         if error:
             raise forms.ValidationError(error)
-        taken = Person.objects.filter(id_number_digest=resident_id.digest(number)).exclude(pk=self.instance.pk)
+        taken = Person.objects.filter(id_number_digest__in=resident_id.lookup_digests(number))
+        taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
             raise forms.ValidationError(_("Another person already has this resident ID number."))
         return number
@@ -300,3 +303,72 @@ class VillageForm(forms.Form):
 
     def village_code(self) -> str:
         return self.township.code + self.cleaned_data["code_suffix"]
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters: who, what, when, where. A mobile number or email address as "who" is
+    accepted only when posted (``allow_contact``) and is then replaced by the account's id, so it never
+    travels in a page address, a server log or the history."""
+
+    who = forms.CharField(
+        label=_("Who"), required=False, max_length=150,
+        help_text=_("Part of a name, or a whole mobile number or email address."),
+    )
+    actor = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    action = forms.ChoiceField(label=_("What"), required=False, choices=[("", _("Every action")), *AuditAction.choices])
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    region = forms.ChoiceField(label=_("Region"), required=False)
+
+    def __init__(self, *args, region_choices: list[tuple[str, str]], allow_contact: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_contact = allow_contact
+        self.fields["region"].choices = [("", _("Every region")), *region_choices]
+
+    @staticmethod
+    def _is_contact(text: str) -> bool:
+        return "@" in text or mobile_numbers.is_valid(text)
+
+    def clean_who(self) -> str:
+        text = self.cleaned_data["who"].strip()
+        if self._is_contact(text) and not self.allow_contact:
+            raise forms.ValidationError(_("Search for a mobile number or email address with the search button."))
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        text = cleaned.get("who", "")
+        if self._is_contact(text):
+            if "@" in text:
+                account = get_user_model().objects.filter(email__iexact=text).first()
+            else:
+                account = get_user_model().objects.filter(phone=mobile_numbers.normalise(text)).first()
+            if account is None:
+                self.add_error("who", _("No account has this mobile number or email address."))
+            else:
+                cleaned["actor"], cleaned["who"] = account.pk, ""
+        return cleaned
+
+    def search_arguments(self) -> dict:
+        """Keyword arguments for academy.audit.selectors.audit_entries."""
+        return {
+            "actor_id": self.cleaned_data["actor"],
+            "actor_name": self.cleaned_data["who"],
+            "action": self.cleaned_data["action"],
+            "since": self.cleaned_data["since"],
+            "until": self.cleaned_data["until"],
+            "region_code": self.cleaned_data["region"],
+        }
+
+    def filters(self) -> dict:
+        """The filters in use, as text: for links and for the audit entry of an export. Never a mobile number
+        or email address (the account's id stands for it)."""
+        values = {name: self.cleaned_data.get(name) for name in ("who", "actor", "action", "since", "until", "region")}
+        return {name: value.isoformat() if hasattr(value, "isoformat") else str(value)
+                for name, value in values.items() if value}
+
+    def query_string(self, **changes) -> str:
+        return urlencode({name: value for name, value in {**self.filters(), **changes}.items() if value})

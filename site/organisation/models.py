@@ -116,6 +116,9 @@ class Person(models.Model):
     id_number_encrypted = models.TextField(_("resident ID number (encrypted)"), editable=False)
     id_number_digest = models.CharField(max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField(_("resident ID number"), max_length=18, editable=False)
+    # Which PERSONAL_DATA_KEY wrote the number and its digest ("" before keys were recorded): the rotation
+    # command rewrites every row whose key is not the current one.
+    id_number_key = models.CharField(max_length=12, blank=True, db_default="", db_index=True, editable=False)
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True, db_index=True)
     professional_category = models.CharField(
         _("professional category"), max_length=20, choices=ProfessionalCategory.choices,
@@ -146,6 +149,7 @@ class Person(models.Model):
         self.id_number_encrypted = resident_id.encrypt(number)
         self.id_number_digest = resident_id.digest(number)
         self.id_number_masked = resident_id.mask(number)
+        self.id_number_key = resident_id.key_id()
 
 
 class PostKind(models.TextChoices):

@@ -26,6 +26,24 @@ def administrator_required(view):
     return wrapper
 
 
+def is_system_administrator(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+def system_administrator_required(view):
+    """Pages of the whole platform (the audit trail): anonymous visitors go to sign in; every other role gets 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_system_administrator(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def can_see_full_id_number(user, person) -> bool:
     """The full resident ID number: the person themselves and system administrators only."""
     return user.is_authenticated and (user.is_superuser or (person.pk is not None and user.person_id == person.pk))

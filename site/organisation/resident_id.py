@@ -1,17 +1,24 @@
 """Resident ID numbers (居民身份证号码): the check character, masking, and how they are kept.
 
 The number is stored encrypted (Fernet) with a keyed digest (HMAC-SHA256) beside it for exact look-ups
-and uniqueness, so a database dump reveals neither. Both keys derive from settings.PERSONAL_DATA_KEY.
+and uniqueness, so a database dump reveals neither. Both keys derive from a secret of
+settings.PERSONAL_DATA_KEYS (the environment's comma-separated PERSONAL_DATA_KEY).
+
+Rotation: the first secret writes, every secret reads. While numbers written with an older secret remain
+(``manage.py rotate_personal_data_key`` rewrites them), a look-up tries the digest under every secret
+(``lookup_digests``), and each row records which secret wrote it (``key_id``).
 """
 import base64
 import datetime
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -64,23 +71,52 @@ def mask(number: str) -> str:
     return number[:6] + "*" * 8 + number[-4:]
 
 
-@lru_cache(maxsize=4)
-def _keys(secret: str) -> tuple[Fernet, bytes]:
+@dataclass(frozen=True)
+class _Key:
+    fernet: Fernet
+    digest_key: bytes
+    key_id: str  # a public fingerprint of the secret, stored beside each number it wrote
+
+
+@lru_cache(maxsize=8)
+def _key(secret: str) -> _Key:
     encryption_key = hashlib.sha256(b"resident-id-encryption:" + secret.encode()).digest()
     digest_key = hashlib.sha256(b"resident-id-digest:" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(encryption_key)), digest_key
+    key_id = hmac.new(digest_key, b"key-id", hashlib.sha256).hexdigest()[:12]
+    return _Key(Fernet(base64.urlsafe_b64encode(encryption_key)), digest_key, key_id)
+
+
+def _keys() -> list[_Key]:
+    """Every configured key, the writing one first."""
+    if not settings.PERSONAL_DATA_KEYS:
+        raise ImproperlyConfigured("PERSONAL_DATA_KEY is not set.")
+    return [_key(secret) for secret in settings.PERSONAL_DATA_KEYS]
+
+
+def _hmac(key: _Key, number: str) -> str:
+    return hmac.new(key.digest_key, normalise(number).encode(), hashlib.sha256).hexdigest()
+
+
+def key_id() -> str:
+    """Which key writes new numbers: rows showing another key_id are left for the rotation command."""
+    return _keys()[0].key_id
 
 
 def encrypt(number: str) -> str:
-    fernet, _digest_key = _keys(settings.PERSONAL_DATA_KEY)
-    return fernet.encrypt(number.encode()).decode()
+    return _keys()[0].fernet.encrypt(number.encode()).decode()
 
 
 def decrypt(token: str) -> str:
-    fernet, _digest_key = _keys(settings.PERSONAL_DATA_KEY)
-    return fernet.decrypt(token.encode()).decode()
+    """Reads a number written with any configured key (cryptography.fernet.InvalidToken if none fits)."""
+    return MultiFernet([key.fernet for key in _keys()]).decrypt(token.encode()).decode()
 
 
 def digest(number: str) -> str:
-    _fernet, digest_key = _keys(settings.PERSONAL_DATA_KEY)
-    return hmac.new(digest_key, normalise(number).encode(), hashlib.sha256).hexdigest()
+    """The look-up digest stored with a number written now (the first key's)."""
+    return _hmac(_keys()[0], number)
+
+
+def lookup_digests(number: str) -> list[str]:
+    """The digests a stored number may carry, one per configured key, the writing key's first: every look-up
+    matches any of them, so people are found while a rotation is half done."""
+    return [_hmac(key, number) for key in _keys()]

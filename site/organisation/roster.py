@@ -519,7 +519,16 @@ def _load_people(chunk, people, posts_by_person, plan) -> None:
     digests = {row.digest for row in chunk} - people.keys()
     if not digests:
         return
-    found = {person.id_number_digest: person for person in Person.objects.filter(id_number_digest__in=digests)}
+    # A person's stored digest may be under an older key during a key rotation: match any, file under the row's.
+    candidates = {
+        candidate: row.digest
+        for row in chunk if row.digest and row.digest in digests
+        for candidate in resident_id.lookup_digests(row.id_number)
+    }
+    found = {
+        candidates[person.id_number_digest]: person
+        for person in Person.objects.filter(id_number_digest__in=candidates)
+    }
     for digest in digests:
         people[digest] = found.get(digest)
     ids = [person.pk for person in found.values()]

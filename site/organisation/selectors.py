@@ -90,7 +90,7 @@ def people_search(
     people = Person.objects.filter(Exists(matching_posts))
 
     if id_number:
-        people = people.filter(id_number_digest=resident_id.digest(id_number))
+        people = people.filter(id_number_digest__in=resident_id.lookup_digests(id_number))
     if mobile:
         people = people.filter(mobile=mobile)
     if name:

@@ -23,7 +23,7 @@ def person_create(
 
 
 def person_find_by_id_number(id_number: str) -> Person | None:
-    return Person.objects.filter(id_number_digest=resident_id.digest(id_number)).first()
+    return Person.objects.filter(id_number_digest__in=resident_id.lookup_digests(id_number)).first()
 
 
 @transaction.atomic
@@ -41,7 +41,7 @@ def person_update(*, person: Person, id_number: str | None = None, actor=None, *
         if error:
             raise ValueError(error)
         person.set_id_number(id_number)
-        changed += ["id_number_encrypted", "id_number_digest", "id_number_masked"]
+        changed += ["id_number_encrypted", "id_number_digest", "id_number_masked", "id_number_key"]
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
     if "mobile" in changed:

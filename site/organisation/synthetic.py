@@ -361,9 +361,9 @@ class _Roster:
             parity = "13579" if sex == Sex.MALE else "02468"
             first_seventeen = f"{county}{born:%Y%m%d}{self.rng.randrange(100):02d}{self.rng.choice(parity)}"
             number = first_seventeen + resident_id.check_character(first_seventeen)
-            digest = resident_id.digest(number)
-            if digest not in self.taken_digests:
-                self.taken_digests.add(digest)
+            digests = resident_id.lookup_digests(number)
+            if self.taken_digests.isdisjoint(digests):
+                self.taken_digests.add(digests[0])
                 return number
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import imports, institutions, people, regions
+from .views import audit, imports, institutions, people, regions
 
 app_name = "organisation"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("imports/<uuid:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<uuid:pk>/status/", imports.import_status, name="import_status"),
     path("imports/<uuid:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("audit/export.<str:file_format>", audit.audit_export, name="audit_export"),
 ]

@@ -168,8 +168,9 @@ EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
 # Resident ID numbers are kept encrypted, with a keyed digest for look-ups, so a database dump does not
-# reveal them. The key is a secret of its own: changing it makes stored numbers unreadable.
-PERSONAL_DATA_KEY = os.environ.get("PERSONAL_DATA_KEY", "")
+# reveal them. The key is a secret of its own. To rotate it, PERSONAL_DATA_KEY lists several, comma-separated:
+# the first writes, all read, until `manage.py rotate_personal_data_key` has rewritten every number with the first.
+PERSONAL_DATA_KEYS = [key.strip() for key in os.environ.get("PERSONAL_DATA_KEY", "").split(",") if key.strip()]
 
 # The audit trail (academy/audit) keeps its entries this many days; never fewer than 180 (six months).
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
@@ -228,6 +229,10 @@ CELERY_BEAT_SCHEDULE["assign-training-plans"] = {
 # per region with an administrator, archived and emailed once however often it runs.
 CELERY_BEAT_SCHEDULE["monthly-reports"] = {
     "task": "analytics.tasks.generate_monthly_reports", "schedule": crontab(day_of_month=1, hour=6, minute=0),
+}
+# The audit trail (academy/audit): every night at 03:15 China time, entries past AUDIT_RETENTION_DAYS are deleted.
+CELERY_BEAT_SCHEDULE["purge-audit-trail"] = {
+    "task": "academy.audit.tasks.purge_expired_audit_entries", "schedule": crontab(hour=3, minute=15),
 }
 
 WAGTAIL_SITE_NAME = _("Child Welfare Workforce Academy")

@@ -1,10 +1,10 @@
 """The demo and local development: SQLite, background work done in process, console email and SMS."""
 from .base import *  # noqa: F401,F403
-from .base import MIDDLEWARE, PERSONAL_DATA_KEY, SECRET_KEY
+from .base import MIDDLEWARE, PERSONAL_DATA_KEYS, SECRET_KEY
 
 DEBUG = True
 SECRET_KEY = SECRET_KEY or "dev-only-secret-key-not-for-production"
-PERSONAL_DATA_KEY = PERSONAL_DATA_KEY or "dev-only-personal-data-key"
+PERSONAL_DATA_KEYS = PERSONAL_DATA_KEYS or ["dev-only-personal-data-key"]
 ALLOWED_HOSTS = ["*"]
 
 # Static files straight from the source folders, without collectstatic.

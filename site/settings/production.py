@@ -4,12 +4,14 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import PERSONAL_DATA_KEY, SECRET_KEY, STORAGES
+from .base import PERSONAL_DATA_KEYS, SECRET_KEY, STORAGES
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
-if not PERSONAL_DATA_KEY:
+if not PERSONAL_DATA_KEYS:
     raise ImproperlyConfigured("PERSONAL_DATA_KEY must be set in production.")
+if len(set(PERSONAL_DATA_KEYS)) != len(PERSONAL_DATA_KEYS):
+    raise ImproperlyConfigured("PERSONAL_DATA_KEY lists the same key twice.")
 
 DEBUG = False
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}

@@ -2,10 +2,10 @@
 import os
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, PERSONAL_DATA_KEY
+from .base import DATABASES, PERSONAL_DATA_KEYS
 
 SECRET_KEY = "test-secret-key"
-PERSONAL_DATA_KEY = PERSONAL_DATA_KEY or "test-personal-data-key"
+PERSONAL_DATA_KEYS = PERSONAL_DATA_KEYS or ["test-personal-data-key"]
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

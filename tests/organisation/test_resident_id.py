@@ -50,7 +50,7 @@ def test_mask_keeps_region_and_last_four():
 
 
 def test_encryption_round_trip_and_digest_hides_the_number(settings):
-    settings.PERSONAL_DATA_KEY = "k1"
+    settings.PERSONAL_DATA_KEYS = ["k1"]
     number = make_id_number()
     token = resident_id.encrypt(number)
     assert number not in token

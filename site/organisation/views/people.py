@@ -15,6 +15,8 @@ from openpyxl import Workbook
 
 from academy.accounts import phone as mobile_numbers
 from academy.accounts.selectors import mobile_change_pending
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 
 from .. import selectors, services
 from ..forms import PersonFilterForm, PersonForm, PostAddForm, PostCloseForm
@@ -184,15 +186,31 @@ def _person_in_scope(request, pk) -> Person:
     return get_object_or_404(selectors.with_account_status(scope.people(Person.objects.all())), pk=pk)
 
 
+def _full_id_number_shown(request, person: Person, *, page: str) -> str:
+    """The full number, for a page allowed to show it; recorded in the audit trail unless the holder looks.
+    The entry's region is that of the person's current (or latest) post."""
+    if request.user.person_id != person.pk:
+        post = selectors.person_posts(scope=scope_for(request.user), person=person).first()
+        audit_record(
+            action=AuditAction.ID_NUMBER_VIEWED, request=request, target=person,
+            region_code=post.region_id if post else "", detail={"page": page},
+        )
+    return person.id_number
+
+
 @administrator_required
 def person_detail(request, pk):
     scope = scope_for(request.user)
     person = _person_in_scope(request, pk)
     posts = list(selectors.person_posts(scope=scope, person=person))
     today = timezone.localdate()
+    if can_see_full_id_number(request.user, person):
+        id_number = _full_id_number_shown(request, person, page="person_detail")
+    else:
+        id_number = person.id_number_masked
     return render(request, "organisation/person_detail.html", {
         "person": person,
-        "id_number": person.id_number if can_see_full_id_number(request.user, person) else person.id_number_masked,
+        "id_number": id_number,
         "mobile": person.mobile if can_see_mobile(request.user, person) else mobile_numbers.mask(person.mobile),
         "account_status": _ChoiceLabels().account[person.account_claimed],
         "mobile_change": mobile_change_pending(person=person),
@@ -206,6 +224,8 @@ def person_edit(request, pk):
     person = _person_in_scope(request, pk)
     # Only system administrators correct a resident ID number; everyone else sees it masked.
     form = PersonForm(request.POST or None, instance=person, can_edit_id_number=can_edit_id_number(request.user))
+    if request.method == "GET" and "id_number" in form.fields:  # the form shows the number in full to correct it
+        _full_id_number_shown(request, person, page="person_edit")
     if request.method == "POST" and form.is_valid():
         services.person_update(
             person=person, id_number=form.cleaned_data.get("id_number"), name=form.cleaned_data["name"],
