@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -526,7 +527,7 @@ class PartResult(models.Model):
 
 
 class AmendmentStatus(models.TextChoices):
-    APPLIED = "applied", _("Applied")
+    APPLIED = "applied", pgettext_lazy("amendment", "Applied")
     PENDING = "pending", _("Waiting for approval")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
