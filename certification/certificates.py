@@ -23,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 from courses.pdf import render_pdf
 
 from .models import (
@@ -64,8 +66,11 @@ def passed_applications(session: AssessmentSession):
     return Application.objects.filter(session=session, outcome=Outcome.PASSED)
 
 
-def certificate_issue(*, application: Application, issued_on: datetime.date | None = None) -> Certificate:
-    """The application's certificate, issued now if it has none (and its PDF drawn if missing)."""
+def certificate_issue(
+    *, application: Application, issued_on: datetime.date | None = None, issued_by=None
+) -> Certificate:
+    """The application's certificate, issued now if it has none (and its PDF drawn if missing). A new one is
+    recorded in the audit trail, by ``issued_by`` (who started the batch)."""
     with transaction.atomic():
         # Two workers given the same application: the second waits here, then finds the certificate.
         application = (
@@ -77,6 +82,11 @@ def certificate_issue(*, application: Application, issued_on: datetime.date | No
         if certificate is None:
             _check_issuable(application)
             certificate = _certificate_create(application, issued_on or timezone.localdate())
+            audit_record(
+                action=AuditAction.CERTIFICATE_ISSUED, actor=issued_by, target=certificate,
+                region_code=application.session.centre.region_id,
+                detail={"level": certificate.level, "issued_on": certificate.issued_on.isoformat()},
+            )
     return certificate_pdf_ensure(certificate)
 
 
@@ -125,6 +135,10 @@ def certificate_revoke(*, certificate: Certificate, user, reason: str) -> Certif
         locked.status = CertificateStatus.REVOKED
         locked.revoked_at, locked.revoked_by, locked.revocation_reason = timezone.now(), user, reason
         locked.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+        audit_record(
+            action=AuditAction.CERTIFICATE_REVOKED, actor=user, target=locked,
+            region_code=locked.application.session.centre.region_id, detail={"reason": reason},
+        )
     logger.info("Certificate %s revoked by user %s", locked.number, user.pk)
     return locked
 
@@ -255,15 +269,15 @@ def issue_job_plan(*, job_id) -> list[list[int]]:
 def issue_job_run_chunk(*, job_id, application_ids: list[int]) -> None:
     """Issue one chunk's certificates. Whichever chunk ends last marks the job done. The caller marks the job
     failed if this raises."""
-    job = IssueJob.objects.select_related("session").get(pk=job_id)
+    job = IssueJob.objects.select_related("session", "created_by").get(pk=job_id)
     for application in Application.objects.filter(pk__in=application_ids, session=job.session).order_by("pk"):
-        if _issue_one(application):
+        if _issue_one(application, issued_by=job.created_by):
             # One short UPDATE: the page polls this count.
             IssueJob.objects.filter(pk=job_id).update(done=F("done") + 1)
     _finish_if_complete(job)
 
 
-def _issue_one(application: Application) -> bool:
+def _issue_one(application: Application, *, issued_by) -> bool:
     """Issue or complete one application's certificate. True if this call did the work, so that it is counted
     once however many times a chunk is delivered; False if it was done meanwhile (another worker, a message
     delivered twice) or the result was amended to a fail since the job was planned."""
@@ -271,7 +285,7 @@ def _issue_one(application: Application) -> bool:
         return False
     if application.outcome != Outcome.PASSED:
         return False
-    certificate_issue(application=application)
+    certificate_issue(application=application, issued_by=issued_by)
     return True
 
 

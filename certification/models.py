@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -525,8 +526,17 @@ class PartResult(models.Model):
         return f"{self.application} · {self.get_part_display()}"
 
 
+class AmendmentStatus(models.TextChoices):
+    APPLIED = "applied", pgettext_lazy("amendment", "Applied")
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class AuditEntry(models.Model):
-    """A change to a signed-off session's results: who, when, why, and the values before and after."""
+    """A change to a signed-off session's results: who, when, why, and the values before and after. A change
+    that turns a fail into a pass waits (``pending``) until one of the session's organisers, a second person,
+    approves it; only then is it applied."""
 
     session = models.ForeignKey(AssessmentSession, on_delete=models.PROTECT, related_name="audit_entries")
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="audit_entries")
@@ -536,14 +546,36 @@ class AuditEntry(models.Model):
     reason = models.TextField(_("reason"))
     before = models.JSONField(_("before"))
     after = models.JSONField(_("after"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=AmendmentStatus.choices, default=AmendmentStatus.APPLIED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(status="pending"), name="one_pending_amendment_per_application"
+            )
+        ]
 
     def __str__(self):
         return f"{self.application} · {self.action}"
+
+    @property
+    def part(self) -> str:
+        return self.action.removeprefix("amend_")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == AmendmentStatus.PENDING
 
 
 # --- Certificates --------------------------------------------------------------------------------------

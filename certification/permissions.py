@@ -34,12 +34,16 @@ def is_chief(user, session: AssessmentSession) -> bool:
 
 
 def can_download_certificate(user, certificate) -> bool:
-    """The PDF (with the full ID number): its holder, and the administrators who manage its session."""
-    if not user.is_authenticated:
+    """The PDF carries the holder's full ID number, as the national format requires: only its holder, the
+    organiser that issued it (the administrators of its centre's own region, not those above) and system
+    administrators download it."""
+    if not user.is_authenticated or not user.is_active:
         return False
+    if user.is_superuser:
+        return True
     if user.person_id is not None and user.person_id == certificate.person_id:
         return True
-    return can_manage_session(user, certificate.application.session)
+    return is_administrator(user) and user.admin_region_id == certificate.application.session.centre.region_id
 
 
 def can_see_results(user, session: AssessmentSession) -> bool:

@@ -8,6 +8,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
+
 from .models import EligibilityPath, Level, LevelRule, Part, PartRule, RubricItem, RuleSet, WorkArea
 
 # domain.md §3: minimum training hours per level.
@@ -131,7 +134,7 @@ def rule_set_problems(rule_set: RuleSet) -> list[str]:
 
 
 @transaction.atomic
-def rule_set_publish(*, rule_set: RuleSet) -> RuleSet:
+def rule_set_publish(*, rule_set: RuleSet, user) -> RuleSet:
     rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
     if rule_set.is_published:
         raise RulesLocked(_("This version is already published."))
@@ -140,6 +143,7 @@ def rule_set_publish(*, rule_set: RuleSet) -> RuleSet:
         raise ValueError(" ".join(problems))
     rule_set.published_at = timezone.now()
     rule_set.save(update_fields=["published_at"])
+    audit_record(action=AuditAction.RULE_SET_PUBLISHED, actor=user, target=rule_set, detail={"version": rule_set.version})
     return rule_set
 
 

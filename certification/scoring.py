@@ -4,7 +4,9 @@ Each assessor scores each candidate independently; a part's score is the mean of
 and a spread wider than the rule set allows is flagged to the chief assessor. The skill part fails when most
 of its assessors fail a critical rubric item. A candidate passes when every part reaches its pass mark; a
 part passed in an earlier session within the retake period is carried. Sign-off by the chief writes the
-part results and locks them; later corrections are amendments with a reason, kept in the audit log.
+part results and locks them; later corrections are amendments with a reason, kept in the audit log. An
+amendment that turns a fail into a pass takes effect only when an organiser of the session, a second person,
+approves it. Nobody acts on a candidate of their own institution (staffing.is_conflicted).
 """
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,15 +14,21 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 from courses.exams import attempt_close_if_expired
 
 from .models import (
-    ROLE_PART, Application, AssessmentSession, AuditEntry, CertificateStatus, Outcome, Part, PartResult, Score,
-    SessionStatus, StaffRole,
+    ROLE_PART, AmendmentStatus, Application, AssessmentSession, AuditEntry, CertificateStatus, Outcome, Part,
+    PartResult, Score, SessionStatus, StaffRole,
 )
+from .permissions import can_manage_session
 from .rules import CRITICAL_ITEM_PASS_SHARE, level_rules
-from .staffing import candidates, is_conflicted, scorers_for, staff_with_institutions, staffing_problems
+from .staffing import (
+    assessment_day, candidates, institutions_of, is_conflicted, scorers_for, staff_with_institutions, staffing_problems,
+)
 
 ONE_PLACE = Decimal("0.1")
 
@@ -306,6 +314,17 @@ def session_sign_off(*, session: AssessmentSession, user) -> list[CandidateResul
         raise ScoringRefused(_("Scoring has not opened for this session."))
     if not session.staff.filter(user=user, role=StaffRole.CHIEF).exists():
         raise ScoringRefused(_("Only the session's chief assessor signs it off."))
+    user_institutions = institutions_of(user, on=assessment_day(session))
+    conflicted = sum(
+        1 for application in candidates(session)
+        if is_conflicted(user=user, application=application, user_institutions=user_institutions)
+    )
+    if conflicted:
+        raise ScoringRefused(ngettext(
+            "%(count)s candidate is from your own institution: another chief assessor signs the session off.",
+            "%(count)s candidates are from your own institution: another chief assessor signs the session off.",
+            conflicted,
+        ) % {"count": conflicted})
     theory_scores_collect(session=session)
     results = session_results(session)
     if not Score.objects.filter(application__session=session).exists():
@@ -326,8 +345,7 @@ def session_sign_off(*, session: AssessmentSession, user) -> list[CandidateResul
     return results
 
 
-def _outcome_from_part_results(application: Application) -> str:
-    results = list(application.part_results.all())
+def _outcome_of(results: list[PartResult]) -> str:
     if not results:
         return Outcome.ABSENT
     if any(result.score is None and result.carried_from_id is None for result in results):
@@ -335,10 +353,16 @@ def _outcome_from_part_results(application: Application) -> str:
     return Outcome.PASSED if all(result.passed for result in results) else Outcome.FAILED
 
 
+def _part_result_set(result: PartResult, score: Decimal) -> None:
+    result.score = score
+    result.passed = score >= result.pass_mark and not result.critical_failed
+
+
 @transaction.atomic
 def result_amend(*, application: Application, part: str, score, user, reason: str) -> AuditEntry:
     """The chief assessor corrects a part's score after sign-off. The audit log keeps who, when, why, and
-    the part and the outcome before and after."""
+    the part and the outcome before and after. A correction that turns a fail into a pass waits for an
+    organiser's approval (amendment_decide) and changes nothing until then."""
     session = AssessmentSession.objects.select_for_update().get(pk=application.session_id)
     if not session.is_signed_off:
         raise ScoringRefused(_("Before sign-off, scores are changed by the assessors themselves."))
@@ -347,34 +371,86 @@ def result_amend(*, application: Application, part: str, score, user, reason: st
     if not reason.strip():
         raise ScoringRefused(_("Give the reason for the amendment."))
     application = Application.objects.select_for_update().get(pk=application.pk)
-    try:
-        result = application.part_results.get(part=part, carried_from__isnull=True)
-    except PartResult.DoesNotExist:
-        raise ScoringRefused(_("The candidate has no result for this part in this session.")) from None
+    if is_conflicted(user=user, application=application):
+        raise ScoringRefused(_("This candidate is from your own institution: you may not amend their result."))
+    if application.audit_entries.filter(status=AmendmentStatus.PENDING).exists():
+        raise ScoringRefused(_("An amendment of this candidate waits for the organiser's approval: it is decided first."))
+    results = list(application.part_results.all())
+    result = next((result for result in results if result.part == part and result.carried_from_id is None), None)
+    if result is None:
+        raise ScoringRefused(_("The candidate has no result for this part in this session."))
     new_score = _percent(score)
-    before = _audit_state(application, result)
-    result.score = new_score
-    result.passed = new_score >= result.pass_mark and not result.critical_failed
-    result.save(update_fields=["score", "passed"])
-    outcome = _outcome_from_part_results(application)
-    certificate = getattr(application, "certificate", None)
-    if outcome != Outcome.PASSED and certificate is not None and certificate.status == CertificateStatus.VALID:
-        raise ScoringRefused(
-            _("Certificate %(number)s was issued on this result: revoke it before amending the result to a fail.")
-            % {"number": certificate.number}
-        )
-    application.outcome = outcome
-    application.save(update_fields=["outcome"])
-    return AuditEntry.objects.create(
+    before = _audit_state(result, application.outcome)
+    _part_result_set(result, new_score)
+    outcome = _outcome_of(results)
+    after = _audit_state(result, outcome)
+    if outcome == Outcome.PASSED and application.outcome != Outcome.PASSED:
+        status = AmendmentStatus.PENDING
+    else:
+        certificate = getattr(application, "certificate", None)
+        if outcome != Outcome.PASSED and certificate is not None and certificate.status == CertificateStatus.VALID:
+            raise ScoringRefused(
+                _("Certificate %(number)s was issued on this result: revoke it before amending the result to a fail.")
+                % {"number": certificate.number}
+            )
+        status = AmendmentStatus.APPLIED
+        result.save(update_fields=["score", "passed"])
+        application.outcome = outcome
+        application.save(update_fields=["outcome"])
+    entry = AuditEntry.objects.create(
         session=session, application=application, actor=user, action=f"amend_{part}", reason=reason.strip(),
-        before=before, after=_audit_state(application, result),
+        before=before, after=after, status=status,
     )
+    audit_record(
+        action=AuditAction.RESULT_AMENDED, actor=user, target=application, region_code=session.centre.region_id,
+        detail={"part": part, "before": before, "after": after, "reason": entry.reason, "status": status},
+    )
+    return entry
 
 
-def _audit_state(application: Application, result: PartResult) -> dict:
+@transaction.atomic
+def amendment_decide(*, entry: AuditEntry, user, approve: bool, reason: str = "") -> AuditEntry:
+    """An organiser of the session, not the chief who made it, approves a pending amendment (which then takes
+    effect) or rejects it with a reason (and nothing changes)."""
+    entry = AuditEntry.objects.select_for_update().select_related("session__centre", "actor").get(pk=entry.pk)
+    if not entry.is_pending:
+        raise ScoringRefused(_("This amendment has already been decided."))
+    if not can_manage_session(user, entry.session):
+        raise ScoringRefused(_("Only the session's organisers approve amendments."))
+    if user.pk == entry.actor_id:
+        raise ScoringRefused(_("An amendment is approved by someone other than the person who made it."))
+    application = Application.objects.select_for_update().get(pk=entry.application_id)
+    if is_conflicted(user=user, application=application):
+        raise ScoringRefused(_("This candidate is from your own institution: another organiser decides."))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ScoringRefused(_("Give the reason for rejecting the amendment."))
+    if approve:
+        # Nothing else changed the results meanwhile: a pending amendment holds off every other.
+        result = application.part_results.get(part=entry.part, carried_from__isnull=True)
+        _part_result_set(result, Decimal(entry.after["score"]))
+        result.save(update_fields=["score", "passed"])
+        application.outcome = _outcome_of(list(application.part_results.all()))
+        application.save(update_fields=["outcome"])
+    entry.status = AmendmentStatus.APPROVED if approve else AmendmentStatus.REJECTED
+    entry.decided_by, entry.decided_at, entry.decision_reason = user, timezone.now(), reason
+    entry.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    audit_record(
+        action=AuditAction.AMENDMENT_APPROVED if approve else AuditAction.AMENDMENT_REJECTED, actor=user,
+        target=application, region_code=entry.session.centre.region_id,
+        detail={
+            "part": entry.part, "before": entry.before, "after": entry.after, "reason": entry.reason,
+            "amended_by": str(entry.actor), "amended_at": entry.at.isoformat(),
+            ("approved_by" if approve else "rejected_by"): str(user), "decision_reason": reason,
+        },
+    )
+    return entry
+
+
+def _audit_state(result: PartResult, outcome: str) -> dict:
     return {
         "part": result.part,
         "score": None if result.score is None else str(result.score),
         "passed": result.passed,
-        "outcome": application.outcome,
+        "outcome": outcome,
     }

@@ -11,8 +11,8 @@ from academy.organisation.models import Post
 from academy.organisation.scope import scope_for
 
 from .models import (
-    Application, ApplicationStatus, AssessmentCentre, AssessmentSession, AuditEntry, Certificate, Part, Score,
-    SessionStatus, StaffAssignment, StaffRole,
+    AmendmentStatus, Application, ApplicationStatus, AssessmentCentre, AssessmentSession, AuditEntry, Certificate,
+    Part, Score, SessionStatus, StaffAssignment, StaffRole,
 )
 from .permissions import can_manage_session
 from .staffing import assessment_day, candidates, institutions_of, is_conflicted, scoring_part_of, takes_part
@@ -59,8 +59,27 @@ def session_certificates(session: AssessmentSession):
     return Certificate.objects.filter(application__session=session).select_related("person").order_by("number")
 
 
-def session_audit_entries(session: AssessmentSession):
-    return AuditEntry.objects.filter(session=session).select_related("actor", "actor__person", "application__person")
+def session_audit_entries(session: AssessmentSession, *, hidden: set[int] = frozenset()):
+    return (
+        AuditEntry.objects.filter(session=session).exclude(application_id__in=hidden)
+        .select_related("actor", "actor__person", "decided_by", "decided_by__person", "application__person")
+    )
+
+
+def pending_amendments_count(session: AssessmentSession) -> int:
+    return AuditEntry.objects.filter(session=session, status=AmendmentStatus.PENDING).count()
+
+
+def candidates_hidden_from(*, session: AssessmentSession, user) -> set[int]:
+    """The ids of the candidates whose names and results the user may not see: for the session's staff, those
+    of their own institution (staffing.is_conflicted). Organisers see every candidate."""
+    if can_manage_session(user, session):
+        return set()
+    user_institutions = institutions_of(user, on=assessment_day(session))
+    return {
+        application.pk for application in candidates(session)
+        if is_conflicted(user=user, application=application, user_institutions=user_institutions)
+    }
 
 
 # --- Staff ----------------------------------------------------------------------------------------------
@@ -141,7 +160,7 @@ class RoleList:
 
 def assessor_work(*, session: AssessmentSession, user) -> list[RoleList]:
     """For each of the user's roles in the session, the candidates to score, the unscored first. Candidates
-    of the user's own institution are left out and counted (staffing.is_conflicted)."""
+    of the user's own institution are left out and counted (staffing.is_conflicted), for invigilators too."""
     assignments = list(session.staff.filter(user=user).select_related("room"))
     people = list(candidates(session).select_related("theory_attempt"))
     mine = {
@@ -171,6 +190,9 @@ def assessor_work(*, session: AssessmentSession, user) -> list[RoleList]:
                     continue
                 if assignment.room_id and application.room_id != assignment.room_id:
                     continue
+                if is_conflicted(user=user, application=application, user_institutions=user_institutions):
+                    role_list.conflicted += 1
+                    continue
                 role_list.rows.append(CandidateRow(
                     application=application, scored=theory.get(application.pk),
                     online=application.theory_attempt_id is not None,
@@ -190,9 +212,14 @@ def own_score(*, application: Application, part: str, user) -> Score | None:
     return Score.objects.filter(application=application, part=part, assessor=user).first()
 
 
-def amended_parts(session: AssessmentSession) -> set[tuple[int, str]]:
-    """(application id, part) of every amended result, to mark them on the results table."""
-    return {
-        (application_id, action.removeprefix("amend_"))
-        for application_id, action in AuditEntry.objects.filter(session=session).values_list("application_id", "action")
-    }
+def amended_parts(session: AssessmentSession) -> dict[tuple[int, str], str]:
+    """(application id, part) -> "amended" or "pending" for every result changed or waiting for approval, to
+    mark them on the results table."""
+    marks = {}
+    entries = AuditEntry.objects.filter(
+        session=session, status__in=[AmendmentStatus.APPLIED, AmendmentStatus.APPROVED, AmendmentStatus.PENDING]
+    ).order_by("at", "pk")
+    for entry in entries.only("application_id", "action", "status"):
+        # Oldest first, so a pending amendment (always the latest: it holds off the others) marks its part.
+        marks[(entry.application_id, entry.part)] = "pending" if entry.is_pending else "amended"
+    return marks

@@ -27,7 +27,10 @@ def institutions_of(user, *, on) -> set[int]:
 
 
 def is_conflicted(*, user, application: Application, user_institutions: set[int] | None = None) -> bool:
-    """An assessor never scores a candidate from their own institution."""
+    """The conflict-of-interest rule, for every role that touches a candidate's result (an invigilator
+    entering a paper score, a skill assessor, the review panel, the chief signing off or amending, the organiser
+    approving an amendment): nobody acts on a candidate from an institution they work in on the assessment
+    day. ``user_institutions`` saves the look-up when the caller has it already."""
     if application.institution_id is None:
         return False
     if user_institutions is None:
@@ -46,7 +49,10 @@ def takes_part(application: Application, part: str) -> bool:
 def scorers_for(*, session: AssessmentSession, role: str, application: Application, staff=None) -> list:
     """The staff of ``role`` allowed to score ``application`` (those of its institution left out)."""
     staff = staff if staff is not None else staff_with_institutions(session)
-    return [user for user, institutions in staff.get(role, []) if application.institution_id not in institutions]
+    return [
+        user for user, institutions in staff.get(role, [])
+        if not is_conflicted(user=user, application=application, user_institutions=institutions)
+    ]
 
 
 def staff_with_institutions(session: AssessmentSession) -> dict[str, list]:
@@ -65,10 +71,20 @@ def staffing_problems(session: AssessmentSession) -> list[str]:
     roles = {}
     for assignment in assignments:
         roles.setdefault(assignment.role, []).append(assignment)
+    people = list(candidates(session))
+    staff = staff_with_institutions(session)
     if len(roles.get(StaffRole.CHIEF, [])) != 1:
         problems.append(_("The session needs one chief assessor."))
+    else:
+        # The chief signs off and amends every candidate's result, so must be free of conflict with them all.
+        [(chief, chief_institutions)] = staff[StaffRole.CHIEF]
+        for application in people:
+            if is_conflicted(user=chief, application=application, user_institutions=chief_institutions):
+                problems.append(
+                    _("%(name)s (%(institution)s): the chief assessor is from the candidate's own institution.")
+                    % {"name": application.person.name, "institution": application.institution}
+                )
 
-    people = list(candidates(session))
     theory = [application for application in people if takes_part(application, Part.THEORY)]
     invigilators = roles.get(StaffRole.INVIGILATOR, [])
     needed = math.ceil(len(theory) / rules.candidates_per_invigilator) if theory else 0
@@ -97,7 +113,6 @@ def staffing_problems(session: AssessmentSession) -> list[str]:
                 % {"room": room.name, "seated": seated, "seats": room.capacity}
             )
 
-    staff = staff_with_institutions(session)
     panels = [(StaffRole.SKILL_ASSESSOR, Part.SKILL, rules.min_skill_assessors, False)]
     if any(takes_part(application, Part.REVIEW) for application in people) or session.level in (1, 2):
         panels.append((StaffRole.REVIEW_PANEL, Part.REVIEW, rules.min_review_panel, rules.review_panel_odd))

@@ -35,6 +35,7 @@ urlpatterns = [
     path("certification/sessions/<uuid:public_id>/sign-off/", scoring.session_sign_off, name="session_sign_off"),
     path("certification/applications/<uuid:public_id>/amend/", scoring.result_amend, name="result_amend"),
     path("certification/sessions/<uuid:public_id>/audit/", scoring.audit_log, name="audit_log"),
+    path("certification/amendments/<int:pk>/decide/", scoring.amendment_decide, name="amendment_decide"),
     # Certificates.
     path("certification/sessions/<uuid:public_id>/issue/", certificates.issue_start, name="issue_start"),
     path("certification/issue-jobs/<uuid:pk>/", certificates.issue_job, name="issue_job"),

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 from academy.organisation.permissions import administrator_required
 
 from .. import certificates
@@ -65,11 +67,17 @@ def issue_job(request, pk):
 @never_cache
 @login_required
 def certificate_pdf(request, public_id):
-    """The PDF, for its holder and for the administrators who manage its session."""
-    certificate = get_object_or_404(Certificate.objects.select_related("application__session"), public_id=public_id)
+    """The PDF (permissions.can_download_certificate); every download is in the audit trail."""
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("application__session__centre"), public_id=public_id
+    )
     if not can_download_certificate(request.user, certificate):
         raise PermissionDenied
     certificate = certificates.certificate_pdf_ensure(certificate)
+    audit_record(
+        action=AuditAction.CERTIFICATE_DOWNLOADED, request=request, target=certificate,
+        region_code=certificate.application.session.centre.region_id,
+    )
     return FileResponse(
         certificate.pdf.open("rb"), as_attachment=True, content_type="application/pdf",
         filename=f"{certificate.number}.pdf",

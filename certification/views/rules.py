@@ -72,7 +72,7 @@ def rules_publish(request, version):
         raise PermissionDenied
     rule_set = get_object_or_404(RuleSet, version=version)
     try:
-        rules.rule_set_publish(rule_set=rule_set)
+        rules.rule_set_publish(rule_set=rule_set, user=request.user)
     except (ValueError, rules.RulesLocked) as refusal:
         messages.error(request, str(refusal))
     else:

@@ -1,7 +1,8 @@
 """Assessors on a phone: their sessions, the candidates they may score (never those of their own
 institution), the rubric form; invigilators' paper theory scores; the results table, the chief's sign-off
-and amendments, and the audit log (organisers and the chief: permissions.can_see_results). Candidates open
-the online theory exam with the session's code."""
+and amendments, the audit log (organisers and the chief: permissions.can_see_results) and the organisers'
+approval of amendments that turn a fail into a pass. A member of the staff never sees a candidate of their own
+institution (selectors.candidates_hidden_from). Candidates open the online theory exam with the session's code."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,8 +16,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import applications, scoring, selectors
-from ..forms import AmendForm, PercentScoreForm, SignOffForm, SkillScoreForm, TheoryCodeForm, TheoryPaperScoreForm
-from ..models import ROLE_PART, Application, AssessmentSession, Outcome, Part, SessionStatus, StaffRole
+from ..forms import (
+    AmendForm, DecisionForm, PercentScoreForm, SignOffForm, SkillScoreForm, TheoryCodeForm, TheoryPaperScoreForm,
+)
+from ..models import ROLE_PART, Application, AssessmentSession, AuditEntry, Outcome, Part, SessionStatus, StaffRole
 from ..permissions import can_manage_session, can_see_results, is_chief, staff_roles
 from ..rules import level_rules
 from ..staffing import is_conflicted
@@ -90,7 +93,10 @@ def _theory_paper_score(request, session: AssessmentSession):
     try:
         scoring.theory_score_record(application=application, user=request.user, value=form.cleaned_data["value"])
     except scoring.ScoringRefused as refusal:
-        messages.error(request, "%(name)s: %(refusal)s" % {"name": application.person.name, "refusal": refusal})
+        if is_conflicted(user=request.user, application=application):
+            messages.error(request, str(refusal))  # not even the name of a candidate of one's own institution
+        else:
+            messages.error(request, "%(name)s: %(refusal)s" % {"name": application.person.name, "refusal": refusal})
     else:
         messages.success(request, _("Theory score saved for %(name)s: %(score)s.") % {
             "name": application.person.name, "score": floatformat(form.cleaned_data["value"], -1),
@@ -108,6 +114,12 @@ def score_candidate(request, public_id, application_id, part):
     if role not in staff_roles(request.user, session):
         raise PermissionDenied
     application = get_object_or_404(session.applications.select_related("person", "institution"), public_id=application_id)
+    if is_conflicted(user=request.user, application=application):
+        # Refused without the candidate's name: it is none of the assessor's business.
+        return render(request, "certification/score_candidate.html", {
+            "session": session, "application": None, "part": part, "part_label": Part(part).label,
+            "refusal": _("This candidate is from your own institution: another assessor scores them."),
+        }, status=403)
     rubric = level_rules(rule_set=session.rule_set, level=session.level).rubric if part == Part.SKILL else []
     existing = selectors.own_score(application=application, part=part, user=request.user)
     back = reverse("certification:assessor_session", args=[session.public_id])
@@ -132,10 +144,7 @@ def score_candidate(request, public_id, application_id, part):
 
     # A refusal is shown before the assessor spends time on a form the service would reject.
     refusal = None
-    conflicted = is_conflicted(user=request.user, application=application)
-    if conflicted:
-        refusal = _("This candidate is from your own institution: another assessor scores them.")
-    elif session.status != SessionStatus.SCORING:
+    if session.status != SessionStatus.SCORING:
         refusal = _("The session's results are signed off and locked.") if session.is_signed_off else _(
             "Scoring has not opened for this session.")
     elif part not in application.parts:
@@ -148,7 +157,7 @@ def score_candidate(request, public_id, application_id, part):
         "form": form,
         "existing": existing,
         "refusal": refusal,
-    }, status=403 if conflicted else 200)
+    })
 
 
 # --- Results, sign-off, amendments, audit ----------------------------------------------------------------
@@ -176,7 +185,8 @@ def session_results(request, public_id):
             ) % {"count": written})
         return redirect("certification:session_results", public_id=session.public_id)
 
-    results = scoring.session_results(session)
+    hidden = selectors.candidates_hidden_from(session=session, user=request.user)
+    results = [result for result in scoring.session_results(session) if result.application.pk not in hidden]
     amended = selectors.amended_parts(session)
     names = selectors.assessor_names(session)
     rows = []
@@ -190,7 +200,7 @@ def session_results(request, public_id):
                         (names.get(score.assessor_id, "") if score.assessor_id else _("Theory exam"), score)
                         for score in part.scores
                     ],
-                    "amended": (result.application.pk, part.part) in amended,
+                    "amended": amended.get((result.application.pk, part.part)),
                 }
                 for part in result.parts
             ],
@@ -207,6 +217,7 @@ def session_results(request, public_id):
         "is_organiser": can_manage_session(request.user, session),
         "sign_off_form": SignOffForm(flagged=flagged) if chief and session.status == SessionStatus.SCORING else None,
         "has_online_theory": bool(session.theory_exam_id),
+        "hidden_count": len(hidden),
     })
 
 
@@ -236,7 +247,7 @@ def result_amend(request, public_id):
         Application.objects.select_related("session", "session__rule_set", "person"), public_id=public_id
     )
     session = application.session
-    if not is_chief(request.user, session):
+    if not is_chief(request.user, session) or is_conflicted(user=request.user, application=application):
         raise PermissionDenied
     results = [result for result in application.part_results.all() if not result.carried_from_id]
     form = AmendForm(
@@ -244,14 +255,20 @@ def result_amend(request, public_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            scoring.result_amend(
+            entry = scoring.result_amend(
                 application=application, part=form.cleaned_data["part"], score=form.cleaned_data["score"],
                 user=request.user, reason=form.cleaned_data["reason"],
             )
         except scoring.ScoringRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, _("The result is amended; the change is in the audit log."))
+            if entry.is_pending:
+                messages.warning(request, _(
+                    "The amendment turns a fail into a pass: it waits for the organiser's approval and takes effect "
+                    "only then."
+                ))
+            else:
+                messages.success(request, _("The result is amended; the change is in the audit log."))
             return redirect("certification:audit_log", public_id=session.public_id)
     return render(request, "certification/result_amend.html", {
         "session": session, "application": application, "results": results, "form": form,
@@ -261,5 +278,35 @@ def result_amend(request, public_id):
 @login_required
 def audit_log(request, public_id):
     session = _results_session(request, public_id)
-    page = Paginator(selectors.session_audit_entries(session), AUDIT_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "certification/audit_log.html", {"session": session, "page_obj": page})
+    hidden = selectors.candidates_hidden_from(session=session, user=request.user)
+    entries = selectors.session_audit_entries(session, hidden=hidden)
+    page = Paginator(entries, AUDIT_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "certification/audit_log.html", {
+        "session": session,
+        "page_obj": page,
+        "may_decide": can_manage_session(request.user, session),
+        "decision_form": DecisionForm(),
+    })
+
+
+@login_required
+@require_POST
+def amendment_decide(request, pk):
+    """An organiser approves or rejects an amendment that waits (one that turns a fail into a pass)."""
+    entry = get_object_or_404(AuditEntry.objects.select_related("session", "application__person"), pk=pk)
+    if not can_manage_session(request.user, entry.session):
+        raise PermissionDenied
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to approve or to reject."))
+    else:
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            scoring.amendment_decide(entry=entry, user=request.user, approve=approve, reason=form.cleaned_data["reason"])
+        except scoring.ScoringRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            text = _("The amendment of %(name)s is approved: the result now counts.") if approve else _(
+                "The amendment of %(name)s is rejected: the result stays as it was.")
+            messages.success(request, text % {"name": entry.application.person.name})
+    return redirect("certification:audit_log", public_id=entry.session.public_id)

@@ -132,6 +132,7 @@ def session_detail(request, public_id):
         "staff_counts": [(role.label, counts.get(role.value, 0)) for role in StaffRole],
         "problems": staffing.staffing_problems(session) if may_decide else [],
         "certificates": selectors.session_certificates(session) if session.is_signed_off else [],
+        "pending_amendments": selectors.pending_amendments_count(session) if session.is_signed_off else 0,
     })
 
 

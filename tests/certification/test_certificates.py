@@ -20,7 +20,9 @@ from certification.certificates import (
     IssueRefused, certificate_issue, certificate_pdf_ensure, certificate_render_pdf, certificate_revoke,
     issue_job_run, name_mask, session_issue_start, verification_url,
 )
-from certification.models import Certificate, IssueJob, Outcome
+from academy.audit.models import AuditAction
+from academy.audit.models import AuditEntry as TrailEntry
+from certification.models import Certificate, IssueJob, Outcome, StaffAssignment, StaffRole
 from tests.factories import UserFactory, user_with_role
 
 from .conftest_certificates import ISSUED_ON, make_application, make_session
@@ -127,6 +129,18 @@ def test_the_batch_issues_each_passed_candidate_once(signed_off_session):
     again = issue_job_run(job_id=issue_job(signed_off_session).pk)
     assert again.status == IssueJob.Status.DONE and again.done == 3
     assert dict(Certificate.objects.values_list("application_id", "number")) == numbers
+
+
+@pytest.mark.django_db
+def test_each_issued_certificate_is_in_the_audit_trail_once_naming_who_started_the_batch(signed_off_session):
+    make_application(signed_off_session, name="陈静")
+    make_application(signed_off_session, name="刘洋")
+    organiser = UserFactory(admin_region=signed_off_session.centre.region)
+    issue_job_run(job_id=issue_job(signed_off_session, organiser).pk)
+    issue_job_run(job_id=issue_job(signed_off_session, organiser).pk)
+    entries = TrailEntry.objects.filter(action=AuditAction.CERTIFICATE_ISSUED)
+    assert sorted(entries.values_list("object_label", flat=True)) == sorted(Certificate.objects.values_list("number", flat=True))
+    assert {entry.actor for entry in entries} == {organiser} and {entry.region_code for entry in entries} == {"330102"}
 
 
 @pytest.mark.django_db
@@ -324,6 +338,8 @@ def test_revoking_keeps_the_number_and_needs_a_reason(issued):
     assert revoked.revoked_by == administrator and revoked.revocation_reason == "培训学时造假" and revoked.revoked_at
     # Issuing again for the same application gives the revoked certificate back, not a new number.
     assert certificate_issue(application=issued.application).number == revoked.number
+    entry = TrailEntry.objects.get(action=AuditAction.CERTIFICATE_REVOKED)
+    assert entry.actor == administrator and entry.object_label == revoked.number and entry.detail == {"reason": "培训学时造假"}
 
 
 # --- Masking -------------------------------------------------------------------------------------------
@@ -344,6 +360,13 @@ def holder(issued):
     return UserFactory(person=issued.person)
 
 
+def _downloads(certificate) -> list:
+    return list(
+        TrailEntry.objects.filter(action=AuditAction.CERTIFICATE_DOWNLOADED, object_id=str(certificate.pk))
+        .values_list("actor", flat=True)
+    )
+
+
 @pytest.mark.django_db
 def test_the_holder_downloads_their_certificate(client, holder, issued):
     client.force_login(holder)
@@ -351,20 +374,40 @@ def test_the_holder_downloads_their_certificate(client, holder, issued):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == stored_pdf(issued)
     assert "S000133000001264000001.pdf" in response["Content-Disposition"]
+    assert _downloads(issued) == [holder.pk]
 
 
 @pytest.mark.django_db
-def test_the_sessions_administrator_downloads_it_too(client, issued):
-    client.force_login(user_with_role("county_admin"))  # 上城区, where the centre is
+@pytest.mark.parametrize("who", ["county_admin", "system_admin"])
+def test_the_issuing_organiser_and_system_administrators_download_it_too(client, issued, who):
+    user = user_with_role(who)  # the county administrator of 上城区, where the centre is
+    client.force_login(user)
     assert client.get(reverse("certification:certificate_pdf", args=[issued.public_id])).status_code == 200
+    assert client.get(reverse("certification:certificate_pdf", args=[issued.public_id])).status_code == 200
+    entries = TrailEntry.objects.filter(action=AuditAction.CERTIFICATE_DOWNLOADED)
+    assert _downloads(issued) == [user.pk, user.pk]
+    assert entries.first().region_code == "330102" and entries.first().object_label == issued.number
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["trainee", "assessor", "other_county_admin"])
+@pytest.mark.parametrize("who", [
+    "trainee", "assessor", "other_county_admin", "city_admin", "province_admin", "chief", "other_holder",
+])
 def test_nobody_else_downloads_a_certificate(client, issued, who):
-    user = user_with_role("county_admin", admin_region_code="330203") if who == "other_county_admin" else user_with_role(who)
+    """The PDF carries the full ID number: administrators above the centre's region manage the session but did
+    not issue the certificate, and the session's chief assessor scored it but holds no right to the number."""
+    if who == "other_county_admin":
+        user = user_with_role("county_admin", admin_region_code="330203")
+    elif who == "chief":
+        user = UserFactory(is_assessor=True)
+        StaffAssignment.objects.create(session=issued.application.session, user=user, role=StaffRole.CHIEF)
+    elif who == "other_holder":
+        user = UserFactory(person=make_application(issued.application.session, name="李四").person)
+    else:
+        user = user_with_role(who)
     client.force_login(user)
     assert client.get(reverse("certification:certificate_pdf", args=[issued.public_id])).status_code == 403
+    assert _downloads(issued) == []
 
 
 @pytest.mark.django_db

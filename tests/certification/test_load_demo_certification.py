@@ -24,12 +24,19 @@ def test_the_demo_has_a_session_at_every_stage_made_through_the_services():
     assert passed.exists()
     assert Certificate.objects.filter(application__session=signed_off).count() == passed.count()
     assert all(certificate.pdf for certificate in Certificate.objects.all())
+    # The chief who signed it off works at none of its candidates' institutions.
+    assert signed_off.staff.get(role=StaffRole.CHIEF).user == signed_off.signed_off_by
+    assert not any(
+        is_conflicted(user=signed_off.signed_off_by, application=candidate) for candidate in signed_off.applications.all()
+    )
 
     scoring = sessions[SessionStatus.SCORING]
     assessor = User.objects.get(phone="13800000005")
     assert scoring.staff.filter(user=assessor, role=StaffRole.SKILL_ASSESSOR).exists()
-    assert scoring.staff.get(role=StaffRole.CHIEF).user.phone == "13800000011"
+    chief = scoring.staff.get(role=StaffRole.CHIEF).user
+    assert chief.phone == "13800000011"
     assert staffing_problems(scoring) == []
+    assert not any(is_conflicted(user=chief, application=candidate) for candidate in scoring.applications.all())
     # The demo assessor still has every candidate to score, and may score each of them.
     candidates = [result.application for result in session_results(scoring)]
     assert candidates and not any(is_conflicted(user=assessor, application=candidate) for candidate in candidates)

@@ -2,8 +2,10 @@ from decimal import Decimal
 
 import pytest
 
+from academy.audit.models import AuditAction, AuditEntry
 from certification import rules
 from certification.models import Part, PartRule, RuleSet
+from tests.factories import UserFactory
 
 
 def test_defaults_follow_the_national_template(rule_set):
@@ -31,8 +33,11 @@ def test_a_draft_copies_every_rule_and_publishing_makes_it_current(rule_set):
     assert RuleSet.objects.current() == rule_set  # a draft judges nothing
 
     PartRule.objects.filter(rule_set=draft, level=5, part=Part.THEORY).update(pass_mark=70)
-    rules.rule_set_publish(rule_set=draft)
+    publisher = UserFactory(is_superuser=True)
+    rules.rule_set_publish(rule_set=draft, user=publisher)
     assert RuleSet.objects.current() == draft
+    entry = AuditEntry.objects.get(action=AuditAction.RULE_SET_PUBLISHED)
+    assert entry.actor == publisher and entry.detail == {"version": 2}
     # The old version is untouched: what was judged under it stays as it was.
     assert rules.level_rules(rule_set=rule_set, level=5).pass_marks[Part.THEORY] == 60
     assert rules.level_rules(rule_set=draft, level=5).pass_marks[Part.THEORY] == 70
@@ -40,7 +45,7 @@ def test_a_draft_copies_every_rule_and_publishing_makes_it_current(rule_set):
 
 def test_a_published_version_cannot_be_published_again(rule_set):
     with pytest.raises(rules.RulesLocked):
-        rules.rule_set_publish(rule_set=rule_set)
+        rules.rule_set_publish(rule_set=rule_set, user=UserFactory())
 
 
 def test_a_draft_with_a_broken_rubric_is_not_published(rule_set):
@@ -52,7 +57,7 @@ def test_a_draft_with_a_broken_rubric_is_not_published(rule_set):
     assert any("100" in problem for problem in problems)
     assert any("odd" in problem for problem in problems)
     with pytest.raises(ValueError):
-        rules.rule_set_publish(rule_set=draft)
+        rules.rule_set_publish(rule_set=draft, user=UserFactory())
     assert RuleSet.objects.current() == rule_set
 
 

@@ -4,12 +4,21 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from academy.audit.models import AuditAction
+from academy.audit.models import AuditEntry as TrailEntry
+from academy.organisation.models import PostKind
 from certification import applications, scoring
-from certification.models import AuditEntry, Certificate, Outcome, Part, PartResult, SessionStatus
+from certification.certificates import IssueRefused, certificate_issue
+from certification.models import (
+    AmendmentStatus, Application, ApplicationStatus, AssessmentSession, AuditEntry, Certificate, Outcome, Part, PartResult,
+    Score, SessionStatus, StaffRole,
+)
 from certification.scoring import ScoringRefused
+from certification.staffing import staff_assign
 from courses.exams import attempt_submit
 from courses.models import QuestionOption
 from tests.courses.conftest import catalogue, course, home_page, mixed_exam, question_bank  # noqa: F401
+from tests.factories import PersonFactory, PostFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -143,17 +152,153 @@ def test_an_amendment_is_audited_with_before_after_and_reason(scoring_session):
     scoring.session_sign_off(session=setup.session, user=setup.chief)
 
     with pytest.raises(ScoringRefused):
-        scoring.result_amend(application=setup.candidate_b, part=Part.THEORY, score=62, user=setup.staff.skill[0], reason="x")
+        scoring.result_amend(application=setup.candidate_a, part=Part.THEORY, score=62, user=setup.staff.skill[0], reason="x")
     with pytest.raises(ScoringRefused):
-        scoring.result_amend(application=setup.candidate_b, part=Part.THEORY, score=62, user=setup.chief, reason=" ")
+        scoring.result_amend(application=setup.candidate_a, part=Part.THEORY, score=62, user=setup.chief, reason=" ")
     entry = scoring.result_amend(
-        application=setup.candidate_b, part=Part.THEORY, score=62, user=setup.chief, reason="复核试卷发现漏计一题",
+        application=setup.candidate_a, part=Part.THEORY, score=62, user=setup.chief, reason="复核试卷发现多计一题",
     )
-    assert entry.before == {"part": "theory", "score": "55.0", "passed": False, "outcome": "failed"}
+    # Neither a fail turned into a pass: it takes effect at once.
+    assert entry.status == AmendmentStatus.APPLIED
+    assert entry.before == {"part": "theory", "score": "80.0", "passed": True, "outcome": "passed"}
     assert entry.after == {"part": "theory", "score": "62.0", "passed": True, "outcome": "passed"}
     assert entry.actor == setup.chief and AuditEntry.objects.count() == 1
+    assert PartResult.objects.get(application=setup.candidate_a, part=Part.THEORY).score == 62
+    trail = TrailEntry.objects.get(action=AuditAction.RESULT_AMENDED)
+    assert trail.actor == setup.chief and trail.object_id == str(setup.candidate_a.pk)
+    assert trail.detail["before"]["score"] == "80.0" and trail.detail["after"]["score"] == "62.0"
+    assert trail.detail["reason"] == "复核试卷发现多计一题" and trail.detail["status"] == "applied"
+
+
+def test_an_amendment_that_turns_a_fail_into_a_pass_waits_for_the_organiser(scoring_session, province_admin):
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 80, [80, 80, 80])
+    score_all(setup, setup.candidate_b, 40, [30, 30, 30])
+    scoring.session_sign_off(session=setup.session, user=setup.chief)
+
+    # The theory part alone still leaves a fail: applied at once. The skill part then turns it into a pass.
+    scoring.result_amend(application=setup.candidate_b, part=Part.THEORY, score=100, user=setup.chief, reason="漏计")
+    entry = scoring.result_amend(application=setup.candidate_b, part=Part.SKILL, score=100, user=setup.chief, reason="复核")
+    assert entry.status == AmendmentStatus.PENDING and entry.after["outcome"] == Outcome.PASSED
+    setup.candidate_b.refresh_from_db()
+    assert setup.candidate_b.outcome == Outcome.FAILED
+    assert PartResult.objects.get(application=setup.candidate_b, part=Part.SKILL).score == 30
+    with pytest.raises(IssueRefused):
+        certificate_issue(application=setup.candidate_b)
+    # One pending change at a time, and only a second person, the organiser, decides it.
+    with pytest.raises(ScoringRefused, match="waits"):
+        scoring.result_amend(application=setup.candidate_b, part=Part.THEORY, score=90, user=setup.chief, reason="再改")
+    with pytest.raises(ScoringRefused):
+        scoring.amendment_decide(entry=entry, user=setup.chief, approve=True)
+    with pytest.raises(ScoringRefused):
+        scoring.amendment_decide(entry=entry, user=user_with_role("city_admin", admin_region_code="3302"), approve=True)
+
+    scoring.amendment_decide(entry=entry, user=province_admin, approve=True)
+    entry.refresh_from_db()
+    assert entry.status == AmendmentStatus.APPROVED and entry.decided_by == province_admin
     setup.candidate_b.refresh_from_db()
     assert setup.candidate_b.outcome == Outcome.PASSED
+    assert PartResult.objects.get(application=setup.candidate_b, part=Part.SKILL).score == 100
+    approved = TrailEntry.objects.get(action=AuditAction.AMENDMENT_APPROVED)
+    assert approved.actor == province_admin
+    assert approved.detail["amended_by"] == str(setup.chief) and approved.detail["approved_by"] == str(province_admin)
+    assert certificate_issue(application=setup.candidate_b).holder_name == setup.carer_b.name
+    with pytest.raises(ScoringRefused):
+        scoring.amendment_decide(entry=entry, user=province_admin, approve=False, reason="x")
+
+
+def test_a_rejected_amendment_changes_nothing(scoring_session, province_admin):
+    setup = scoring_session
+    score_all(setup, setup.candidate_b, 55, [80, 80, 80])
+    scoring.session_sign_off(session=setup.session, user=setup.chief)
+    entry = scoring.result_amend(application=setup.candidate_b, part=Part.THEORY, score=100, user=setup.chief, reason="复核")
+    with pytest.raises(ScoringRefused, match="reason"):
+        scoring.amendment_decide(entry=entry, user=province_admin, approve=False, reason=" ")
+    scoring.amendment_decide(entry=entry, user=province_admin, approve=False, reason="试卷原件为55分")
+    entry.refresh_from_db()
+    assert entry.status == AmendmentStatus.REJECTED and entry.decision_reason == "试卷原件为55分"
+    setup.candidate_b.refresh_from_db()
+    assert setup.candidate_b.outcome == Outcome.FAILED
+    assert PartResult.objects.get(application=setup.candidate_b, part=Part.THEORY).score == 55
+    rejected = TrailEntry.objects.get(action=AuditAction.AMENDMENT_REJECTED)
+    assert rejected.detail["amended_by"] == str(setup.chief) and rejected.detail["rejected_by"] == str(province_admin)
+    # Rejected, the candidate's results may be amended again.
+    assert scoring.result_amend(
+        application=setup.candidate_b, part=Part.THEORY, score=58, user=setup.chief, reason="复核"
+    ).status == AmendmentStatus.APPLIED
+
+
+# --- Conflicts of interest --------------------------------------------------------------------------------
+
+
+def _works_at(user, institution):
+    PostFactory(person=user.person, kind=PostKind.INSTITUTION_STAFF, institution=institution, start_date=datetime.date(2015, 1, 1))
+
+
+def test_the_chief_never_signs_off_a_session_with_a_candidate_of_their_own_institution(scoring_session, institution_a):
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 80, [80, 80, 80])
+    score_all(setup, setup.candidate_b, 80, [80, 80, 80])
+    _works_at(setup.chief, institution_a)
+    with pytest.raises(ScoringRefused, match="own institution"):
+        scoring.session_sign_off(session=setup.session, user=setup.chief)
+    setup.session.refresh_from_db()
+    assert not setup.session.is_signed_off
+
+
+def test_the_chief_never_amends_a_candidate_of_their_own_institution(scoring_session, institution_a):
+    """The demo's hole: a chief from the candidate's home amended a failed candidate's parts to 100."""
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 40, [30, 30, 30])
+    scoring.session_sign_off(session=setup.session, user=setup.chief)
+    _works_at(setup.chief, institution_a)
+    for part in (Part.THEORY, Part.SKILL):
+        with pytest.raises(ScoringRefused, match="own institution"):
+            scoring.result_amend(application=setup.candidate_a, part=part, score=100, user=setup.chief, reason="复核")
+    assert not AuditEntry.objects.exists()
+    assert list(PartResult.objects.filter(application=setup.candidate_a).values_list("score", flat=True)) == [30, 40]
+
+
+def test_an_organiser_of_the_candidates_institution_does_not_approve_their_amendment(scoring_session, institution_b):
+    setup = scoring_session
+    score_all(setup, setup.candidate_b, 55, [80, 80, 80])
+    scoring.session_sign_off(session=setup.session, user=setup.chief)
+    entry = scoring.result_amend(application=setup.candidate_b, part=Part.THEORY, score=100, user=setup.chief, reason="复核")
+    organiser = user_with_role("province_admin")
+    organiser.person = PersonFactory()
+    organiser.save(update_fields=["person"])
+    _works_at(organiser, institution_b)
+    with pytest.raises(ScoringRefused, match="own institution"):
+        scoring.amendment_decide(entry=entry, user=organiser, approve=True)
+
+
+def test_an_invigilator_never_enters_the_paper_score_of_their_own_institutions_candidate(
+    scoring_session, assessor_factory, institution_a
+):
+    setup = scoring_session
+    colleague = assessor_factory(institution=institution_a)
+    staff_assign(session=setup.session, user=colleague, role=StaffRole.INVIGILATOR, room=setup.staff.room)
+    with pytest.raises(ScoringRefused, match="own institution"):
+        scoring.theory_score_record(application=setup.candidate_a, user=colleague, value=100)
+    assert scoring.theory_score_record(application=setup.candidate_b, user=colleague, value=70).value == 70
+
+
+def test_a_review_panel_member_never_scores_a_candidate_of_their_own_institution(
+    session_factory, carer_factory, make_candidate, staff_factory, assessor_factory, institution_a
+):
+    session = session_factory(level=2)
+    carer = carer_factory(institution=institution_a, years=10)
+    application = Application.objects.create(
+        session=session, person=carer, institution=institution_a, applied_by=carer.user, status=ApplicationStatus.APPROVED,
+        is_eligible=True, parts=[Part.THEORY, Part.SKILL, Part.REVIEW],
+    )
+    staff_factory(session, review=3)
+    colleague = assessor_factory(institution=institution_a)
+    staff_assign(session=session, user=colleague, role=StaffRole.REVIEW_PANEL)
+    AssessmentSession.objects.filter(pk=session.pk).update(status=SessionStatus.SCORING)
+    with pytest.raises(ScoringRefused, match="own institution"):
+        scoring.score_record(application=application, part=Part.REVIEW, user=colleague, value=100)
+    assert not Score.objects.filter(assessor=colleague).exists()
 
 
 def test_an_amendment_to_a_fail_needs_the_certificate_revoked_first(scoring_session):

@@ -81,3 +81,34 @@ def test_an_assessor_is_never_given_a_candidate_of_their_own_institution(
     rubric_items = {str(item.pk): item.points for item in session.rule_set.rubric_items.filter(level=5)}
     assert score_record(application=from_b, part="skill", user=colleague_of_a, items=rubric_items).value == 100
     assert staff.chief is not None
+
+
+def test_a_chief_from_a_candidates_institution_stops_scoring_from_opening(
+    session_factory, carer_factory, make_candidate, staff_factory, assessor_factory, institution_a, institution_b
+):
+    session = session_factory(level=5)
+    from_a = make_candidate(session, carer_factory(institution=institution_a))
+    make_candidate(session, carer_factory(institution=institution_b))
+    staff_factory(session, chief=0)
+    staffing.rooms_assign(session=session)
+    staffing.staff_assign(session=session, user=assessor_factory(institution=institution_a), role=StaffRole.CHIEF)
+
+    problems = staffing.staffing_problems(session)
+    assert len(problems) == 1
+    assert from_a.person.name in problems[0] and "chief assessor" in problems[0]
+    with pytest.raises(ScoringRefused, match="chief assessor"):
+        session_open_scoring(session=session)
+
+
+def test_one_rule_says_who_is_conflicted_for_every_role(
+    session_factory, carer_factory, make_candidate, assessor_factory, institution_a
+):
+    """The scorers of a part are the staff of that role whom staffing.is_conflicted does not rule out."""
+    session = session_factory(level=5)
+    from_a = make_candidate(session, carer_factory(institution=institution_a))
+    colleague = assessor_factory(institution=institution_a)
+    outsider = assessor_factory()
+    for user in (colleague, outsider):
+        staffing.staff_assign(session=session, user=user, role=StaffRole.SKILL_ASSESSOR)
+    assert staffing.scorers_for(session=session, role=StaffRole.SKILL_ASSESSOR, application=from_a) == [outsider]
+    assert staffing.is_conflicted(user=colleague, application=from_a)

@@ -1,19 +1,21 @@
 """Scoring on a phone and what follows: the assessor's sessions and candidates (never their own
 institution's), the rubric form, paper theory scores, the results table with its flags, the chief's sign-off,
 amendments and the audit log."""
+import datetime
 import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from academy.organisation.models import PostKind
 from certification import scoring
 from certification.models import (
-    Application, ApplicationStatus, AuditEntry, Part, Score, SessionStatus, StaffRole,
+    AmendmentStatus, Application, ApplicationStatus, AuditEntry, Part, Score, SessionStatus, StaffRole,
 )
 from certification.rules import level_rules
 from certification.staffing import staff_assign
-from tests.factories import user_with_role
+from tests.factories import PostFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -323,3 +325,82 @@ def test_before_sign_off_an_amendment_is_refused(client, world):
     client.force_login(world.chief)
     response = client.get(reverse("certification:result_amend", args=[world.candidate_a.public_id]))
     assert "There is no result of this session to amend" in response.content.decode()
+
+
+# --- Conflicts of interest: a refused assessor does not see the candidate's name ---------------------------
+
+
+def _works_at(user, institution):
+    PostFactory(person=user.person, kind=PostKind.INSTITUTION_STAFF, institution=institution, start_date=datetime.date(2015, 1, 1))
+
+
+def test_the_score_page_of_a_candidate_of_ones_own_institution_does_not_name_them(client, world, assessor_factory, institution_a):
+    colleague = assessor_factory(institution=institution_a)
+    staff_assign(session=world.session, user=colleague, role=StaffRole.SKILL_ASSESSOR)
+    client.force_login(colleague)
+    response = client.get(_score_url(world, world.candidate_a))
+    assert response.status_code == 403 and "王护理" not in response.content.decode()
+
+
+def test_an_invigilator_does_not_see_or_score_a_candidate_of_their_own_institution(client, world, assessor_factory, institution_a):
+    colleague = assessor_factory(institution=institution_a)
+    staff_assign(session=world.session, user=colleague, role=StaffRole.INVIGILATOR, room=world.staff.room)
+    client.force_login(colleague)
+    url = reverse("certification:assessor_session", args=[world.session.public_id])
+    content = client.get(url).content.decode()
+    assert "陈护理" in content and "王护理" not in content
+    assert "1 candidate from your own institution is scored by others." in content
+    response = client.post(url, {"application": world.candidate_a.public_id, "value": "100"}, follow=True)
+    content = response.content.decode()
+    assert "This candidate is from your own institution" in content and "王护理" not in content
+    assert not Score.objects.filter(application=world.candidate_a).exists()
+
+
+def test_a_chief_of_a_candidates_institution_sees_neither_their_result_nor_their_amendments(
+    client, signed_off, institution_a
+):
+    world = signed_off
+    client.force_login(world.chief)
+    scoring.result_amend(application=world.candidate_a, part=Part.SKILL, score=70, user=world.chief, reason="复核")
+    _works_at(world.chief, institution_a)
+    results = client.get(reverse("certification:session_results", args=[world.session.public_id])).content.decode()
+    assert "陈护理" in results and "王护理" not in results
+    assert "1 candidate from your own institution is not shown." in results
+    log = client.get(reverse("certification:audit_log", args=[world.session.public_id])).content.decode()
+    assert "王护理" not in log
+    amend_url = reverse("certification:result_amend", args=[world.candidate_a.public_id])
+    response = client.get(amend_url)
+    assert response.status_code == 403 and "王护理" not in response.content.decode()
+    response = client.post(amend_url, {"part": "skill", "score": "100", "reason": "复核"})
+    assert response.status_code == 403 and AuditEntry.objects.count() == 1
+
+
+def test_the_organiser_approves_an_amendment_that_turns_a_fail_into_a_pass(client, signed_off, province_admin):
+    world = signed_off
+    scoring.result_amend(application=world.candidate_b, part=Part.THEORY, score=40, user=world.chief, reason="错录")
+    world.candidate_b.refresh_from_db()
+    assert world.candidate_b.outcome == "failed"
+    client.force_login(world.chief)
+    response = client.post(
+        reverse("certification:result_amend", args=[world.candidate_b.public_id]),
+        {"part": "theory", "score": "80", "reason": "复核试卷：原分数无误。"}, follow=True,
+    )
+    assert "waits for the organiser&#x27;s approval" in response.content.decode()
+    world.candidate_b.refresh_from_db()
+    assert world.candidate_b.outcome == "failed"
+    entry = AuditEntry.objects.get(status=AmendmentStatus.PENDING)
+    decide_url = reverse("certification:amendment_decide", args=[entry.pk])
+    # The chief cannot approve their own amendment.
+    assert client.post(decide_url, {"decision": "approve"}).status_code == 403
+
+    client.force_login(province_admin)
+    detail = client.get(reverse("certification:session_detail", args=[world.session.public_id])).content.decode()
+    assert "1 amendment waits for your approval" in detail
+    log = client.get(reverse("certification:audit_log", args=[world.session.public_id])).content.decode()
+    assert "Waiting for approval" in log and decide_url in log
+    response = client.post(decide_url, {"decision": "approve", "reason": ""}, follow=True)
+    assert response.status_code == 200 and "approved" in response.content.decode()
+    world.candidate_b.refresh_from_db()
+    assert world.candidate_b.outcome == "passed"
+    log = client.get(reverse("certification:audit_log", args=[world.session.public_id])).content.decode()
+    assert province_admin.display_name in log

@@ -5,7 +5,9 @@ through the same services as the pages:
   for the carers of their home);
 - one in scoring today, with an online theory exam opened by a code, where the demo assessor (13800000005)
   still has candidates to score and the demo chief assessor (13800000011) signs off;
-- one signed off two months ago, with its certificates issued, to verify at /verify/.
+- one signed off two months ago, with its certificates issued, to verify at /verify/. Its candidates work where
+  the demo assessor and the demo chief assessor work, so its chief is another assessor: nobody scores, signs off
+  or amends a candidate of their own institution.
 
 Run after load_demo's accounts (load_demo calls it). Safe to run again: sessions are matched by title.
 """
@@ -127,38 +129,44 @@ class Command(BaseCommand):
         )
         if created:
             people = self._candidates(session, count=4, from_assessor_home=True)
-            self._staff(session, skill=[], chief=self.chief)
+            self._staff(session, skill=[], chief=None)
             scoring.session_open_scoring(session=session)
             for application in people:
                 scoring.theory_score_record(application=application, user=self._invigilator(session), value=self._mark())
                 for assessor in self._staff_users(session, StaffRole.SKILL_ASSESSOR):
                     self._score_skill(session, application, assessor)
-            scoring.session_sign_off(session=session, user=self.chief)
+            scoring.session_sign_off(session=session, user=self._staff_users(session, StaffRole.CHIEF)[0])
             AssessmentSession.objects.filter(pk=session.pk).update(
                 signed_off_at=timezone.make_aware(datetime.datetime.combine(theory_day, datetime.time(17, 0)))
             )
             for application in passed_applications(session):
-                certificate_issue(application=application, issued_on=theory_day + datetime.timedelta(days=7))
+                certificate_issue(
+                    application=application, issued_on=theory_day + datetime.timedelta(days=7), issued_by=self.admin
+                )
         self.stdout.write(f"Session {session.title}: {'created' if created else 'already there'}")
 
     # --- Candidates and staff ------------------------------------------------------------------------------
 
     def _candidates(self, session, *, count: int, from_assessor_home: bool) -> list[Application]:
         """Carers who qualify for level 5 (with a proof of external hours where the platform's are short), other
-        than the demo carer, applied for and approved. The scoring session's come from homes other than the demo
-        assessor's (who scores them); the signed-off session's from the demo assessor's own home, so that the
-        other homes' carers are left for the scoring session even in a small demo."""
+        than the demo carer, applied for and approved. The scoring session's come from homes other than those of
+        the demo assessor and the demo chief assessor (who score and sign them off); the signed-off session's from
+        the demo assessor's own home, so that the other homes' carers are left for the scoring session even in a
+        small demo."""
         today = timezone.localdate()
         busy = Application.objects.filter(session__level=5).values("person")
         demo_people = User.objects.filter(phone__startswith="138000000").exclude(person=None).values("person")
         assessor_home = Post.objects.current(today).filter(person=self.assessor.person_id).values("institution")
+        staff_homes = Post.objects.current(today).filter(
+            person__in=[self.assessor.person_id, self.chief.person_id], institution__isnull=False
+        ).values("institution")
         posts = (
             Post.objects.current(today).filter(kind=PostKind.CARER, start_date__lte=today - datetime.timedelta(days=400))
             .exclude(person__in=busy).exclude(person__in=demo_people)
             .select_related("person").order_by("pk")
         )
         posts = posts.filter(institution__in=assessor_home) if from_assessor_home else posts.exclude(
-            institution__in=assessor_home
+            institution__in=staff_homes
         )
         chosen = []
         proof = html_to_pdf("<p>培训证明：孤残儿童护理员岗位培训 180 学时。</p>")
@@ -191,6 +199,8 @@ class Command(BaseCommand):
         return application
 
     def _staff(self, session, *, skill: list, chief):
+        """Skill assessors, two invigilators and the chief (one more of the institution staff when ``chief`` is
+        None), all from institutions other than the candidates'."""
         today = timezone.localdate()
         homes = set(session.applications.values_list("institution_id", flat=True))
         pool = [user for user in skill]
@@ -199,8 +209,9 @@ class Command(BaseCommand):
             .exclude(institution__in=homes).select_related("person").order_by("pk")
         )
         extra = []
+        wanted = 3 + 2 + (1 if chief is None else 0)
         for post in posts:
-            if len(pool) + len(extra) >= 3 + 2:
+            if len(pool) + len(extra) >= wanted:
                 break
             user = account_for_person(person=post.person)
             if user in pool or user in extra or user == chief:
@@ -209,7 +220,9 @@ class Command(BaseCommand):
             user.save(update_fields=["is_assessor"])
             extra.append(user)
         skill_assessors = (pool + extra)[:3]
-        invigilators = [user for user in extra if user not in skill_assessors][:2]
+        others = [user for user in extra if user not in skill_assessors]
+        invigilators = others[:2]
+        chief = chief or others[2]
         room = Room.objects.create(session=session, name="301考场", capacity=40)
         staffing.staff_assign(session=session, user=chief, role=StaffRole.CHIEF)
         for user in skill_assessors:
