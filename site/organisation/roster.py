@@ -41,6 +41,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from academy.accounts import phone
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 from courses.plans import plans_assign_for_year
 from courses.years import training_year
 
@@ -57,7 +59,7 @@ from .models import (
     Sex,
 )
 from .rules import post_place_error
-from .scope import Scope, scope_for
+from .scope import PersonChangeRefused, Scope, scope_for
 from academy.accounts.services import accounts_for_people
 from .tasks import apply_roster_import, validate_roster_import
 
@@ -501,6 +503,7 @@ def plan_rows(rows: list[RosterRow], *, scope: Scope, errors: RowErrors, on_prog
     plan = RosterPlan()
     people: dict[str, Person | None] = {}
     posts_by_person: dict[int, list[Post]] = {}
+    managed_elsewhere = _ManagedElsewhere(scope)
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start:start + CHUNK_ROWS]
         good_rows = [row for row in chunk if row.number not in errors.bad_rows]
@@ -509,7 +512,10 @@ def plan_rows(rows: list[RosterRow], *, scope: Scope, errors: RowErrors, on_prog
             User.objects.filter(phone__in={row.mobile for row in good_rows}).values_list("phone", "person_id")
         )
         for row in chunk:
-            _plan_row(row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, plan, errors)
+            _plan_row(
+                row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, managed_elsewhere,
+                plan, errors,
+            )
         if on_progress:
             on_progress(start + len(chunk))
     return plan
@@ -532,7 +538,7 @@ def _load_people(chunk, people, posts_by_person, plan) -> None:
     for digest in digests:
         people[digest] = found.get(digest)
     ids = [person.pk for person in found.values()]
-    for post in Post.objects.filter(person_id__in=ids).order_by("start_date"):
+    for post in Post.objects.filter(person_id__in=ids).select_related("institution").order_by("start_date"):
         posts_by_person.setdefault(post.person_id, []).append(post)
     with_account = set(User.objects.filter(person_id__in=ids).values_list("person_id", flat=True))
     for person in found.values():
@@ -540,11 +546,31 @@ def _load_people(chunk, people, posts_by_person, plan) -> None:
             plan.people_needing_accounts[person.pk] = person
 
 
+class _ManagedElsewhere:
+    """Why a row may not name a person: another region manages a post they still hold (see scope.py). A
+    file of one county's people names the same few regions, so each message is written once."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.today = timezone.localdate()
+        self.messages: dict[tuple[str, ...], str] = {}
+
+    def refusal(self, posts: list[Post]) -> str | None:
+        regions = tuple(self.scope.regions_managing_elsewhere(posts, on=self.today))
+        if not regions:
+            return None
+        if regions not in self.messages:
+            self.messages[regions] = str(PersonChangeRefused.managed_by(list(regions)))
+        return self.messages[regions]
+
+
 def _place_column(row: RosterRow) -> str:
     return "institution_code" if row.kind in INSTITUTION_POSTS or row.institution_code else "region_code"
 
 
-def _plan_row(row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, plan, errors) -> None:
+def _plan_row(
+    row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, managed_elsewhere, plan, errors,
+) -> None:
     region = institution = None
     if row.region_code:
         region = regions.get(row.region_code)
@@ -577,6 +603,10 @@ def _plan_row(row, scope, regions, institutions, people, posts_by_person, accoun
         errors.add(row.number, _place_column(row), place_error)
 
     person = people[row.digest]
+    refusal = managed_elsewhere.refusal(posts_by_person.get(person.pk, [])) if person else None
+    if refusal:
+        errors.add(row.number, "id_number", refusal)
+        return
     # accounts.services.account_phone_taken, for a chunk of rows at once: the number signs in to an
     # account that is not this person's.
     if row.mobile in accounts_by_phone and (person is None or accounts_by_phone[row.mobile] != person.pk):
@@ -756,6 +786,12 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
             if not errors:
                 apply_plan(plan)
                 _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
+                # One entry per import, with its counts: tens of thousands of entries per file would bury the rest.
+                audit_record(
+                    action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
+                    region_code=roster_import.created_by.admin_region_id or "",
+                    detail={"file_name": roster_import.file_name, "rows": roster_import.total_rows, **plan.summary()},
+                )
                 plans_assign_for_year(year=training_year())  # people added or moved join this year's plans
                 logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
                 return

@@ -1,17 +1,30 @@
 """Writes to the organisation: people and their posts. Every other module (roster import, forms, demo
-data) calls these, so each rule is applied in one place."""
+data) calls these, so each rule is applied in one place. ``actor`` is the administrator making the change:
+they may change only people every post of whom they manage (scope.person_check_manageable), and each change
+is recorded in the audit trail under their name. ``actor`` None is the platform itself (demo data, test
+set-ups), which manages everyone; no page passes None."""
 import datetime
+import os
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+
+from academy.accounts.services import account_for_person
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 
 from . import resident_id
 from .models import Institution, Person, Post, ProfessionalCategory, Region, RegionLevel
 from .rules import post_place_error
+from .scope import PersonChangeRefused, person_check_manageable, scope_for
+
+# The fields an ID number is stored in, named "id_number" in the audit trail (never with its value).
+_ID_NUMBER_FIELDS = ["id_number_encrypted", "id_number_digest", "id_number_masked", "id_number_key"]
 
 
 def person_create(
     *, name: str, sex: str, id_number: str, mobile: str = "",
-    professional_category: str = ProfessionalCategory.NONE,
+    professional_category: str = ProfessionalCategory.NONE, actor=None,
 ) -> Person:
     error = resident_id.validation_error(id_number)
     if error:
@@ -19,6 +32,10 @@ def person_create(
     person = Person(name=name.strip(), sex=sex, mobile=mobile, professional_category=professional_category)
     person.set_id_number(id_number)
     person.save()
+    audit_record(
+        action=AuditAction.PERSON_CREATED, actor=actor, target=person,
+        region_code=getattr(actor, "admin_region_id", None) or "",
+    )
     return person
 
 
@@ -26,49 +43,82 @@ def person_find_by_id_number(id_number: str) -> Person | None:
     return Person.objects.filter(id_number_digest__in=resident_id.lookup_digests(id_number)).first()
 
 
+def _person_region_code(person: Person) -> str:
+    """The region an audit entry about ``person`` is filed under: the one holding all their posts."""
+    return os.path.commonprefix(list(person.posts.values_list("region_id", flat=True)))
+
+
 @transaction.atomic
-def person_update(*, person: Person, id_number: str | None = None, actor=None, **fields) -> Person:
+def person_update(*, person: Person, actor, id_number: str | None = None, **fields) -> Person:
     """Change a person's details. A new mobile number follows into their sign-in account, which is how
     they sign in; on an account the person has claimed it waits for them to confirm it, and the person's
-    number stays as it was until then (accounts.services.account_for_person). ``actor`` made the change."""
-    from academy.accounts.services import account_for_person
-
+    number stays as it was until then (accounts.services.account_for_person)."""
+    if actor is not None:
+        person_check_manageable(scope=scope_for(actor), person=person)
     changed = [name for name, value in fields.items() if getattr(person, name) != value]
     for name in changed:
         setattr(person, name, fields[name])
+    audited = list(changed)
     if id_number and resident_id.normalise(id_number) != person.id_number:
         error = resident_id.validation_error(id_number)
         if error:
             raise ValueError(error)
         person.set_id_number(id_number)
-        changed += ["id_number_encrypted", "id_number_digest", "id_number_masked", "id_number_key"]
+        changed += _ID_NUMBER_FIELDS
+        audited.append("id_number")
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            action=AuditAction.PERSON_CHANGED, actor=actor, target=person,
+            region_code=_person_region_code(person), detail={"fields": sorted(audited)},
+        )
     if "mobile" in changed:
         account_for_person(person=person, actor=actor)
     return person
 
 
+@transaction.atomic
 def post_open(
-    *, person: Person, kind: str, start_date: datetime.date, region=None, institution=None,
+    *, person: Person, actor, kind: str, start_date: datetime.date, region=None, institution=None,
     end_date: datetime.date | None = None,
 ) -> Post:
+    """A new post for ``person``, in ``actor``'s scope. A person holding no post elsewhere may be taken
+    on by any region: that is how someone moves once their old region has ended their post."""
     error = post_place_error(kind, region, institution)
     if error:
         raise ValueError(error)
-    return Post.objects.create(
+    post = Post(
         person=person, kind=kind, region=institution.region if institution else region,
         institution=institution, start_date=start_date, end_date=end_date,
     )
+    if actor is not None:
+        scope = scope_for(actor)
+        person_check_manageable(scope=scope, person=person)
+        if not scope.contains_post(post):
+            raise PersonChangeRefused(_("This post is outside the area you administer."))
+    post.save()
+    audit_record(
+        action=AuditAction.POST_CREATED, actor=actor, target=post, region_code=post.region_id,
+        detail={"person": person.pk, "kind": kind, "start_date": start_date.isoformat()},
+    )
+    return post
 
 
 @transaction.atomic
-def post_close(*, post: Post, end_date: datetime.date) -> Post:
-    """Posts are closed, never deleted: coverage of past years depends on them."""
+def post_close(*, post: Post, end_date: datetime.date, actor) -> Post:
+    """Posts are closed, never deleted: coverage of past years depends on them. Ending a post in one's
+    own scope is always allowed, even for someone who also holds posts elsewhere: it is the first step
+    of a move."""
+    if actor is not None and not scope_for(actor).contains_post(post):
+        raise PersonChangeRefused(_("This post is outside the area you administer."))
     if end_date < post.start_date:
         raise ValueError("A post cannot end before it starts.")
     post.end_date = end_date
     post.save(update_fields=["end_date"])
+    audit_record(
+        action=AuditAction.POST_CHANGED, actor=actor, target=post, region_code=post.region_id,
+        detail={"person": post.person_id, "fields": ["end_date"], "end_date": end_date.isoformat()},
+    )
     return post
 
 

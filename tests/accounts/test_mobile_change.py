@@ -182,7 +182,7 @@ def test_an_account_signed_in_by_code_without_a_password_counts_as_claimed(world
     account = account_for_person(person=world.home_director)
     User.objects.filter(pk=account.pk).update(last_login=datetime.datetime(2025, 3, 1, tzinfo=datetime.UTC))
     with commits():
-        person_update(person=world.home_director, mobile=NEW)
+        person_update(person=world.home_director, actor=None, mobile=NEW)
     account.refresh_from_db()
     assert account.phone == "13900000001" and account.mobile_change.phone == NEW
 

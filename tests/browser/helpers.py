@@ -17,7 +17,7 @@ def roster_trainee(
     person = organisation.person_create(
         name=name, sex=sex, id_number=id_number or make_id_number(region.code[:6]), mobile=mobile
     )
-    organisation.post_open(person=person, kind=kind, region=region, start_date=start_date)
+    organisation.post_open(person=person, actor=None, kind=kind, region=region, start_date=start_date)
     user = account_for_person(person=person)
     user.set_password(PASSWORD)
     user.save()

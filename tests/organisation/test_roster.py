@@ -7,10 +7,13 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
+from django.utils import timezone
 
 from academy.accounts.models import User
+from academy.audit.models import AuditAction, AuditEntry
 from academy.organisation import resident_id, roster
 from academy.organisation.models import Person, Post, PostKind, Region, RosterImport, RunLevel
+from academy.organisation.services import post_close
 from academy.accounts.services import accounts_for_people
 from academy.organisation.tasks import apply_roster_import, validate_roster_import
 from tests.factories import InstitutionFactory, PersonFactory, PostFactory, RegionFactory, UserFactory, make_id_number
@@ -545,6 +548,143 @@ def test_a_county_administrator_is_refused_another_countys_regions_on_every_row(
 
     assert [(row, column) for row, column, _ in errors_of(roster_import)] == [(2, "region_code"), (3, "region_code")]
     assert Region.objects.get(code=OTHER_COUNTY_TOWNSHIP).name in roster_import.errors[0]["message"]
+
+
+# People managed elsewhere (issue 10) -------------------------------------------------------------------
+
+XIHU_TOWNSHIP = "330106004"  # 西溪街道, 西湖区
+LIANDU_TOWNSHIP = "331102001"  # 紫金街道, 莲都区, 丽水市
+
+
+@pytest.fixture
+def xihu_admin():
+    return UserFactory(admin_region=Region.objects.get(code="330106"))
+
+
+@pytest.fixture
+def liandu_supervisor():
+    """A 莲都区 supervisor with a claimed account, as in the demo."""
+    post = PostFactory(
+        person=PersonFactory(name="莲都督导", mobile="13700000001", id_number=make_id_number("331102")),
+        kind=PostKind.CHILD_SUPERVISOR, region=Region.objects.get(code=LIANDU_TOWNSHIP),
+    )
+    UserFactory(person=post.person, phone="13700000001")
+    return post.person
+
+
+def takeover_row(person, **values) -> dict:
+    """The row of the report: the person's ID number with a new name and mobile, in 西湖区."""
+    return director(**{
+        "id_number": person.id_number, "name": "冒名", "mobile": "13900000099", "post": "儿童督导员",
+        "region_code": XIHU_TOWNSHIP, **values,
+    })
+
+
+def test_a_row_naming_someone_managed_in_another_city_is_refused_and_changes_nothing(
+    check, confirm, xihu_admin, liandu_supervisor,
+):
+    before = counts()
+    roster_import = check(csv_bytes([takeover_row(liandu_supervisor)]), user=xihu_admin)
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert [(row, column) for row, column, _ in errors_of(roster_import)] == [(2, "id_number")]
+    message = roster_import.errors[0]["message"]
+    assert "丽水市莲都区" in message and liandu_supervisor.id_number not in message
+    assert "people_updated" not in roster_import.summary
+
+    confirm(roster_import)
+    liandu_supervisor.refresh_from_db()
+    assert (liandu_supervisor.name, liandu_supervisor.mobile) == ("莲都督导", "13700000001")
+    assert liandu_supervisor.user.phone == "13700000001"
+    assert counts() == before
+
+
+def test_the_refusal_is_written_in_chinese_for_a_chinese_uploader(xihu_admin, liandu_supervisor, places,
+                                                                   django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        roster_import = roster.roster_import_create(
+            created_by=xihu_admin, upload=SimpleUploadedFile("r.csv", csv_bytes([takeover_row(liandu_supervisor)])),
+            language="zh-hans",
+        )
+    roster_import.refresh_from_db()
+    assert "由丽水市莲都区管理" in roster_import.errors[0]["message"]
+
+
+def test_someone_given_a_post_elsewhere_after_the_preview_is_refused_when_applying(
+    check, confirm, xihu_admin, liandu_supervisor,
+):
+    """The preview was good (their 莲都区 post had ended); 莲都区 takes them on again before the confirmation."""
+    old_post = liandu_supervisor.posts.get()
+    Post.objects.filter(pk=old_post.pk).update(end_date=datetime.date(2024, 6, 30))
+    roster_import = check(csv_bytes([takeover_row(liandu_supervisor)]), user=xihu_admin)
+    assert roster_import.status == RosterImport.Status.VALID
+    PostFactory(
+        person=liandu_supervisor, kind=PostKind.CHILD_SUPERVISOR, region=Region.objects.get(code="331102002"),
+        start_date=datetime.date(2024, 7, 1),
+    )
+
+    roster_import = confirm(roster_import)
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert "丽水市莲都区" in roster_import.errors[0]["message"]
+    liandu_supervisor.refresh_from_db()
+    assert liandu_supervisor.name == "莲都督导" and liandu_supervisor.posts.count() == 2
+
+
+def test_a_person_also_heading_a_city_run_home_is_refused_to_the_county(check, places):
+    """Inside the county's own region, but the city-run home is the city's: 杭州市 manages them too."""
+    person = PostFactory(
+        person=PersonFactory(name="陈静", mobile="13900000001", id_number=director()["id_number"]),
+        kind=PostKind.INSTITUTION_HEAD, institution=places["city_home"],
+    ).person
+
+    roster_import = check(csv_bytes([director(name="陈静怡")]))
+
+    assert errors_of(roster_import)[0][:2] == (2, "id_number")
+    assert "杭州市" in roster_import.errors[0]["message"]
+    person.refresh_from_db()
+    assert person.name == "陈静"
+
+
+def test_a_person_whose_post_was_ended_by_their_region_is_taken_on_by_the_new_one(
+    check, confirm, xihu_admin, liandu_supervisor,
+):
+    """The transfer: 莲都区 ends the post (today is the last day), then 西湖区 imports the new post."""
+    liandu_admin = UserFactory(admin_region=Region.objects.get(code="331102"))
+    old_post = post_close(post=liandu_supervisor.posts.get(), end_date=timezone.localdate(), actor=liandu_admin)
+
+    row = takeover_row(liandu_supervisor, name="莲都督导", mobile="13700000001")  # 社工 now: a change 西湖区 may make
+    roster_import = confirm(check(csv_bytes([row]), user=xihu_admin))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert roster_import.summary["people_updated"] == 1 and roster_import.summary["posts_opened"] == 1
+    liandu_supervisor.refresh_from_db()
+    assert liandu_supervisor.professional_category == "social_worker"
+    new_post = liandu_supervisor.posts.exclude(pk=old_post.pk).get()
+    assert new_post.region_id == XIHU_TOWNSHIP and new_post.end_date is None
+    old_post.refresh_from_db()
+    assert old_post.end_date == timezone.localdate()
+
+
+def test_an_administrator_over_both_regions_moves_a_person_directly(check, confirm, liandu_supervisor):
+    province_admin = UserFactory(admin_region=Region.objects.get(code="33"))
+
+    roster_import = confirm(check(csv_bytes([takeover_row(liandu_supervisor, name="莲都督导")]), user=province_admin))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert set(liandu_supervisor.posts.values_list("region_id", flat=True)) == {LIANDU_TOWNSHIP, XIHU_TOWNSHIP}
+
+
+def test_an_applied_import_is_one_audit_entry_with_its_counts(check, confirm, county_admin):
+    roster_import = confirm(check(csv_bytes([director(), another_director()]), name="上城区名册.csv"))
+
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.region_code) == (AuditAction.ROSTER_APPLIED, county_admin, "330102")
+    assert entry.object_id == str(roster_import.pk)
+    assert entry.detail == {
+        "file_name": "上城区名册.csv", "rows": 2, "people_created": 2, "people_updated": 0, "posts_opened": 2,
+        "posts_closed": 0, "posts_updated": 0,
+    }
 
 
 # Template and tasks -----------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """scope.py: what each user may see, asked of the Scope directly."""
+import datetime
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from academy.organisation.models import Institution, Person, Post, Region, RunLevel
-from academy.organisation.scope import Scope, scope_for
-from tests.factories import InstitutionFactory, make_scope_world, user_with_role
+from academy.organisation.scope import PersonChangeRefused, Scope, person_check_manageable, scope_for
+from tests.factories import InstitutionFactory, PersonFactory, make_scope_world, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,56 @@ def test_the_empty_scope_is_empty(world):
     nothing = Scope.nothing()
     assert not nothing.posts(Post.objects.all()).exists()
     assert not nothing.contains_institution(world.county_home)
+
+
+# Who may change a person (issue 10): every post they still hold must be in the scope.
+
+TODAY = datetime.date(2025, 6, 30)
+
+
+def post_of(person):
+    return list(person.posts.select_related("institution"))
+
+
+@pytest.mark.parametrize("role, key, managing", [
+    ("county_admin", "home_director", []),
+    ("county_admin", "county_carer", []),
+    ("county_admin", "neighbour_director", ["330105"]),  # 拱墅区
+    ("county_admin", "city_head", ["3301"]),  # a city-run home in the county's own district
+    ("county_admin", "province_head", ["33"]),
+    ("city_admin", "city_head", []),
+    ("city_admin", "far_director", ["330203"]),  # 海曙区, 宁波市
+    ("province_admin", "far_director", []),
+    ("system_admin", "province_head", []),
+])
+def test_the_regions_managing_a_person_outside_the_scope_are_named(world, role, key, managing):
+    assert scope_of(role).regions_managing_elsewhere(post_of(getattr(world, key)), on=TODAY) == managing
+
+
+def test_ended_posts_do_not_hold_a_person_and_a_post_ending_today_is_ended(world):
+    scope = scope_of("county_admin")
+    post = world.far_director.posts.get()
+    for end_date, managing in ((None, ["330203"]), (TODAY + datetime.timedelta(days=1), ["330203"]),
+                               (TODAY, []), (TODAY - datetime.timedelta(days=1), [])):
+        post.end_date = end_date
+        assert scope.regions_managing_elsewhere([post], on=TODAY) == managing, end_date
+
+
+def test_a_post_starting_later_already_holds_the_person(world):
+    post = world.far_director.posts.get()
+    post.start_date = TODAY + datetime.timedelta(days=30)
+    assert scope_of("county_admin").regions_managing_elsewhere([post], on=TODAY) == ["330203"]
+
+
+def test_the_refusal_names_the_managing_regions_from_the_city_down(world, settings):
+    settings.LANGUAGE_CODE = "en"
+    refusal = PersonChangeRefused.managed_by(["3301", "330203", "33"])
+    assert "浙江省、杭州市、宁波市海曙区" in str(refusal)
+
+
+def test_a_person_is_checked_against_their_posts_in_the_database(world):
+    person_check_manageable(scope=scope_of("county_admin"), person=world.home_director)
+    with pytest.raises(PersonChangeRefused, match="宁波市海曙区"):
+        person_check_manageable(scope=scope_of("county_admin"), person=world.far_director)
+    with pytest.raises(PersonChangeRefused):
+        person_check_manageable(scope=Scope.nothing(), person=PersonFactory())

@@ -5,9 +5,11 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from academy.accounts.services import account_for_person
+from academy.audit.models import AuditAction, AuditEntry
 from academy.organisation.models import Person, Post, PostKind, Region
 from tests.factories import (
     InstitutionFactory, PersonFactory, PostFactory, UserFactory, make_id_number, make_scope_world, user_with_role,
@@ -527,3 +529,137 @@ def test_a_post_cannot_end_before_it_starts(client, world):
     post.refresh_from_db()
     assert post.end_date is None
     assert any("before it starts" in str(message) for message in response.context["messages"])
+
+
+# People managed elsewhere (issue 10): only people whose posts still held are all in the administrator's
+# scope can be changed; a move between regions is the old region ending the post, then the new one adding its.
+
+@pytest.fixture
+def moved_away(world):
+    """上城区's former director, now a director in 海曙区 (宁波市): 上城区 still sees them, 海曙区 manages them."""
+    PostFactory(person=world.former_director, kind=PostKind.CHILD_DIRECTOR, region=world.far_village,
+                start_date=datetime.date(2023, 1, 1))
+    return world.former_director
+
+
+def messages_of(response) -> str:
+    return " ".join(str(message) for message in response.context["messages"])
+
+
+def test_someone_managed_in_another_city_cannot_be_renamed_or_given_a_new_mobile(client, world, moved_away):
+    account = UserFactory(person=moved_away, phone=moved_away.mobile)
+    signed_in(client, "county_admin")
+    response = client.post(
+        reverse("organisation:person_edit", args=[moved_away.pk]),
+        edit_data(moved_away, name="冒名", mobile="13900009999"), follow=True,
+    )
+    assert "宁波市海曙区" in messages_of(response)
+    moved_away.refresh_from_db(), account.refresh_from_db()
+    assert (moved_away.name, moved_away.mobile, account.phone) == ("上城前主任", "13900000003", "13900000003")
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_edit_form_is_not_offered_for_someone_managed_elsewhere(client, world, moved_away):
+    signed_in(client, "county_admin")
+    response = client.get(reverse("organisation:person_edit", args=[moved_away.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("organisation:person_detail", args=[moved_away.pk])
+    html = client.get(reverse("organisation:person_detail", args=[moved_away.pk])).content.decode()
+    assert "宁波市海曙区" in html
+    assert reverse("organisation:person_edit", args=[moved_away.pk]) not in html
+    assert reverse("organisation:post_add", args=[moved_away.pk]) not in html
+
+
+def test_a_post_cannot_be_added_to_someone_managed_elsewhere(client, world, moved_away):
+    signed_in(client, "county_admin")
+    response = client.post(reverse("organisation:post_add", args=[moved_away.pk]), {
+        "kind": PostKind.CHILD_SUPERVISOR, "region": "330102003", "start_date": "2025-03-01",
+    }, follow=True)
+    assert "宁波市海曙区" in messages_of(response)
+    assert moved_away.posts.count() == 2
+
+
+def test_the_county_cannot_change_someone_also_heading_a_city_run_home_but_the_city_can(client, world):
+    PostFactory(person=world.home_director, kind=PostKind.INSTITUTION_HEAD, institution=world.city_home)
+    url = reverse("organisation:person_edit", args=[world.home_director.pk])
+    signed_in(client, "county_admin")
+    response = client.post(url, edit_data(world.home_director, name="改名"), follow=True)
+    assert "杭州市" in messages_of(response)
+    world.home_director.refresh_from_db()
+    assert world.home_director.name == "上城主任"
+
+    signed_in(client, "city_admin")
+    assert client.post(url, edit_data(world.home_director, name="改名")).status_code == 302
+    world.home_director.refresh_from_db()
+    assert world.home_director.name == "改名"
+
+
+def test_a_move_is_the_old_region_ending_the_post_then_the_new_region_adding_its_own(client, world, moved_away):
+    today = timezone.localdate()
+    far_post = moved_away.posts.get(end_date=None)
+    client.force_login(user_with_role("county_admin", admin_region_code="330203"))  # 海曙区
+    response = client.post(reverse("organisation:post_close", args=[far_post.pk]), {"end_date": today.isoformat()})
+    assert response.status_code == 302
+
+    signed_in(client, "county_admin")
+    response = client.post(reverse("organisation:post_add", args=[moved_away.pk]), {
+        "kind": PostKind.CHILD_SUPERVISOR, "region": "330102003", "start_date": today.isoformat(),
+    })
+    assert response.status_code == 302
+    response = client.post(reverse("organisation:person_edit", args=[moved_away.pk]), edit_data(moved_away, name="改名"))
+    assert response.status_code == 302
+    moved_away.refresh_from_db()
+    assert moved_away.name == "改名"
+    assert moved_away.posts.filter(region_id="330102003", end_date=None).exists()
+    far_post.refresh_from_db()
+    assert far_post.end_date == today
+
+
+def test_an_administrator_over_both_regions_changes_them_directly(client, world, moved_away):
+    signed_in(client, "province_admin")
+    response = client.post(reverse("organisation:person_edit", args=[moved_away.pk]), edit_data(moved_away, name="改名"))
+    assert response.status_code == 302
+    response = client.post(reverse("organisation:post_add", args=[moved_away.pk]), {
+        "kind": PostKind.CHILD_SUPERVISOR, "region": "330102003", "start_date": "2025-03-01",
+    })
+    assert response.status_code == 302
+    moved_away.refresh_from_db()
+    assert moved_away.name == "改名" and moved_away.posts.count() == 3
+
+
+# The audit trail of changes to people and posts.
+
+def test_a_change_to_a_person_is_audited_with_the_names_of_the_fields_only(client, world):
+    admin = signed_in(client, "system_admin")
+    person = world.home_director
+    number = make_id_number("330102")
+    client.post(
+        reverse("organisation:person_edit", args=[person.pk]),
+        edit_data(person, name="上城新名", mobile="13900009999", id_number=number),
+    )
+    entry = AuditEntry.objects.get(action=AuditAction.PERSON_CHANGED)
+    assert (entry.actor, entry.object_id, entry.region_code) == (admin, str(person.pk), "330102001901")
+    assert entry.detail == {"fields": ["id_number", "mobile", "name"]}
+    assert number not in str(entry.detail) and number[-4:] not in entry.object_label
+
+
+def test_saving_a_person_unchanged_records_nothing(client, world):
+    signed_in(client, "county_admin")
+    client.post(reverse("organisation:person_edit", args=[world.home_director.pk]), edit_data(world.home_director))
+    assert not AuditEntry.objects.exists()
+
+
+def test_adding_and_ending_a_post_are_audited(client, world):
+    admin = signed_in(client, "county_admin")
+    person = world.home_director
+    client.post(reverse("organisation:post_add", args=[person.pk]), {
+        "kind": PostKind.CHILD_SUPERVISOR, "region": "330102003", "start_date": "2025-03-01",
+    })
+    post = person.posts.get(kind=PostKind.CHILD_SUPERVISOR)
+    client.post(reverse("organisation:post_close", args=[post.pk]), {"end_date": "2025-06-30"})
+
+    created = AuditEntry.objects.get(action=AuditAction.POST_CREATED)
+    assert (created.actor, created.object_id, created.region_code) == (admin, str(post.pk), "330102003")
+    assert created.detail == {"person": person.pk, "kind": PostKind.CHILD_SUPERVISOR, "start_date": "2025-03-01"}
+    changed = AuditEntry.objects.get(action=AuditAction.POST_CHANGED)
+    assert (changed.object_id, changed.region_code) == (str(post.pk), "330102003")
+    assert changed.detail == {"person": person.pk, "fields": ["end_date"], "end_date": "2025-06-30"}

@@ -22,7 +22,7 @@ from .. import selectors, services
 from ..forms import PersonFilterForm, PersonForm, PostAddForm, PostCloseForm
 from ..models import Person, Post, PostKind, ProfessionalCategory, Sex
 from ..permissions import administrator_required, can_edit_id_number, can_see_full_id_number, can_see_mobile
-from ..scope import scope_for
+from ..scope import PersonChangeRefused, person_check_manageable, scope_for
 
 PEOPLE_PER_PAGE = 50
 EXPORT_CHUNK = 2000
@@ -208,8 +208,14 @@ def person_detail(request, pk):
         id_number = _full_id_number_shown(request, person, page="person_detail")
     else:
         id_number = person.id_number_masked
+    try:
+        person_check_manageable(scope=scope, person=person, on=today)
+        managed_elsewhere = ""
+    except PersonChangeRefused as refusal:
+        managed_elsewhere = str(refusal)
     return render(request, "organisation/person_detail.html", {
         "person": person,
+        "managed_elsewhere": managed_elsewhere,
         "id_number": id_number,
         "mobile": person.mobile if can_see_mobile(request.user, person) else mobile_numbers.mask(person.mobile),
         "account_status": _ChoiceLabels().account[person.account_claimed],
@@ -224,21 +230,27 @@ def person_edit(request, pk):
     person = _person_in_scope(request, pk)
     # Only system administrators correct a resident ID number; everyone else sees it masked.
     form = PersonForm(request.POST or None, instance=person, can_edit_id_number=can_edit_id_number(request.user))
-    if request.method == "GET" and "id_number" in form.fields:  # the form shows the number in full to correct it
-        _full_id_number_shown(request, person, page="person_edit")
-    if request.method == "POST" and form.is_valid():
-        services.person_update(
-            person=person, id_number=form.cleaned_data.get("id_number"), name=form.cleaned_data["name"],
-            sex=form.cleaned_data["sex"], mobile=form.cleaned_data["mobile"],
-            professional_category=form.cleaned_data["professional_category"], actor=request.user,
-        )
-        messages.success(request, _("The details of %(name)s were saved.") % {"name": person.name})
-        if person.mobile != form.cleaned_data["mobile"]:
-            # A claimed account: the new number waits for its holder (accounts.services.account_for_person).
-            messages.info(request, _(
-                "%(name)s signs in with their current number until they confirm the new one with the code "
-                "sent to it; they have been told at their current number and email."
-            ) % {"name": person.name})
+    try:
+        # Asked before the form is shown, and again by the service when saving.
+        person_check_manageable(scope=scope_for(request.user), person=person)
+        if request.method == "GET" and "id_number" in form.fields:  # the form shows the number in full
+            _full_id_number_shown(request, person, page="person_edit")
+        if request.method == "POST" and form.is_valid():
+            services.person_update(
+                person=person, actor=request.user, id_number=form.cleaned_data.get("id_number"),
+                name=form.cleaned_data["name"], sex=form.cleaned_data["sex"], mobile=form.cleaned_data["mobile"],
+                professional_category=form.cleaned_data["professional_category"],
+            )
+            messages.success(request, _("The details of %(name)s were saved.") % {"name": person.name})
+            if person.mobile != form.cleaned_data["mobile"]:
+                # A claimed account: the new number waits for its holder (accounts.services.account_for_person).
+                messages.info(request, _(
+                    "%(name)s signs in with their current number until they confirm the new one with the code "
+                    "sent to it; they have been told at their current number and email."
+                ) % {"name": person.name})
+            return redirect(person)
+    except PersonChangeRefused as refusal:
+        messages.error(request, str(refusal))
         return redirect(person)
     return render(request, "organisation/person_form.html", {"person": person, "form": form})
 
@@ -248,11 +260,16 @@ def post_add(request, pk):
     scope = scope_for(request.user)
     person = _person_in_scope(request, pk)
     form = PostAddForm(request.POST or None, scope=scope)
-    if request.method == "POST" and form.is_valid():
-        post = services.post_open(person=person, **form.post_arguments())
-        messages.success(request, _("%(name)s now holds the post %(post)s.") % {
-            "name": person.name, "post": post.get_kind_display(),
-        })
+    try:
+        person_check_manageable(scope=scope, person=person)
+        if request.method == "POST" and form.is_valid():
+            post = services.post_open(person=person, actor=request.user, **form.post_arguments())
+            messages.success(request, _("%(name)s now holds the post %(post)s.") % {
+                "name": person.name, "post": post.get_kind_display(),
+            })
+            return redirect(person)
+    except PersonChangeRefused as refusal:
+        messages.error(request, str(refusal))
         return redirect(person)
     return render(request, "organisation/post_form.html", {"person": person, "form": form})
 
@@ -267,7 +284,7 @@ def post_close(request, pk):
         return redirect(post.person)
     form = PostCloseForm(request.POST, post=post)
     if form.is_valid():
-        services.post_close(post=post, end_date=form.cleaned_data["end_date"])
+        services.post_close(post=post, end_date=form.cleaned_data["end_date"], actor=request.user)
         messages.success(request, _("The post %(post)s of %(name)s ends on %(date)s.") % {
             "post": post.get_kind_display(), "name": post.person.name, "date": post.end_date,
         })
