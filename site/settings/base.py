@@ -152,6 +152,12 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 
+# How many reverse proxies of our own stand in front of gunicorn, each appending to X-Forwarded-For (README,
+# deployment). 0: gunicorn faces the clients and the header is ignored. Every per-address limit (allauth's
+# through its adapter, django-ratelimit's through this key) and the audit trail read academy.http.client_ip.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "academy.http.client_ip"
+
 # Where one-time codes and reminders go by SMS. The console backend prints them; a deployment names
 # a class with a ``send(phone, text)`` method that talks to its SMS gateway.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "academy.accounts.sms.ConsoleSMSBackend")
