@@ -110,7 +110,9 @@ def test_no_page_of_any_role_violates_the_policy(live_server, browser, demo):
         sign_in(walker.page, live_server.url, mobile, DEMO_PASSWORD)
         assert "/accounts/login/" not in walker.page.url, f"{role} could not sign in"
         start = walker.page.url.removeprefix(live_server.url)
-        menu = walker.page.eval_on_selector_all("nav.menu-panel a[href]", "links => links.map(l => l.getAttribute('href'))")
+        menu = walker.page.eval_on_selector_all(
+            "nav.menu-panel a[href]", "links => links.map(link => link.getAttribute('href'))"
+        )
         walked[role] = walker.walk([start, *menu, "/"])
         if mobile in CMS_ROLES:
             walked[f"{role} (CMS)"] = _walk_cms(walker)
