@@ -2,11 +2,10 @@
 (the QR code on the certificate leads there), or upload a PDF to learn whether it is the one issued.
 
 The pages show what an employer needs and no more: the holder's name masked, never the ID number. Each is
-rate limited per client address against enumerating numbers; the address is read as allauth reads it for
-the sign-in limits, so both agree behind a proxy."""
+rate limited per client address against enumerating numbers; the address is academy.http.client_ip, as for
+the sign-in limits, so both agree behind a proxy (TRUSTED_PROXY_COUNT)."""
 from functools import wraps
 
-from allauth.account.adapter import get_adapter
 from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -26,16 +25,12 @@ UPLOADS_PER_MINUTE = "10/m"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-def _client_address(group, request) -> str:
-    return get_adapter(request).get_client_ip(request)
-
-
 def rate_limited(*, group: str, rate):
     """Answer 429 (the site's "too many attempts" page) once an address goes past ``rate``; ``rate`` may be a
     function of (group, request) that answers None for requests that do not count."""
 
     def decorator(view):
-        @ratelimit(group=group, key=_client_address, rate=rate, block=False)
+        @ratelimit(group=group, key="ip", rate=rate, block=False)
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if getattr(request, "limited", False):

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext
 
+from academy.http import client_ip
+
 from . import phone as mobile
 from .models import MobileChange, User
 from .sms import send_sms
@@ -37,6 +39,10 @@ def six_digit_code() -> str:
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return False
+
+    def get_client_ip(self, request) -> str:
+        # The address allauth's sign-in limits count by: the same one as every other per-address limit.
+        return client_ip(request)
 
     def phone_form_field(self, **kwargs):
         kwargs.setdefault("validators", [mobile.validate])

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from academy.http import client_ip
+
 from .models import AuditAction, AuditEntry
 
 
@@ -31,7 +33,7 @@ def audit_record(
         object_id=str(target.pk) if target is not None else "",
         object_label=(target_label or (str(target) if target is not None else ""))[:200],
         region_code=region_code,
-        ip_address=(request.META.get("REMOTE_ADDR") or None) if request is not None else None,
+        ip_address=(client_ip(request) or None) if request is not None else None,
         detail=detail or {},
     )
 

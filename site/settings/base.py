@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # site/
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "taggit",
     "allauth",
     "allauth.account",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "academy.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,6 +157,37 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/10m/ip,3/10m/key",
     "change_password": "5/m/user",
 }
+
+# How many reverse proxies of our own stand in front of gunicorn, each appending to X-Forwarded-For (README,
+# deployment). 0: gunicorn faces the clients and the header is ignored. Every per-address limit (allauth's
+# through its adapter, django-ratelimit's through this key) and the audit trail read academy.http.client_ip.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "academy.http.client_ip"
+
+# Content-Security-Policy (django-csp): scripts, styles, images, media and fonts from this site only, and no
+# inline script, event handler or style attribute anywhere the public and the roles see (they live in
+# site/static/). The CMS (/cms/) alone also allows inline script and style: Wagtail's admin initialises its
+# date pickers, inline panels and choosers with inline <script> elements (academy/middleware.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
+# The CMS neither loads avatars from gravatar.com nor asks wagtail.org for new releases: the policy would
+# block both, and a government network may not reach them.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # Where one-time codes and reminders go by SMS. The console backend prints them; a deployment names
 # a class with a ``send(phone, text)`` method that talks to its SMS gateway.

@@ -162,7 +162,7 @@ def test_opening_the_forms_does_not_count(client, frozen_clock):
 
 @pytest.mark.django_db
 def test_behind_a_trusted_proxy_each_client_is_counted_apart(client, settings, issued, frozen_clock):
-    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     for attempt in range(30):
         client.get(SEARCH, {"number": "S000133000001264000001"}, HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert client.get(SEARCH, {"number": "S000133000001264000001"}, HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429

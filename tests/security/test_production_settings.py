@@ -1,0 +1,56 @@
+"""Production refuses to start with what only suits one process on one machine: SMS printed to the console, or a
+cache (and so the sign-in and look-up limits) kept in each process's memory, unless told so explicitly."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+REAL = {
+    "DJANGO_SECRET_KEY": "a-long-random-looking-secret-for-this-test-only",
+    "PERSONAL_DATA_KEY": "test-only",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
+    "SMS_BACKEND": "gateway.sms.Backend",
+}
+
+
+def load_production_settings(**environment) -> subprocess.CompletedProcess:
+    """Load academy.settings.production in a fresh interpreter (settings are read once, at start); a variable
+    given as None is left unset."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("CACHE_URL", "SMS_BACKEND", "ALLOW_CONSOLE_SMS", "ALLOW_LOCAL_CACHE")}
+    env.update({key: value for key, value in environment.items() if value is not None})
+    env["DJANGO_SETTINGS_MODULE"] = "academy.settings.production"
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SMS_BACKEND)"],
+        cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_a_real_sms_gateway_and_a_shared_cache_start():
+    loaded = load_production_settings(**REAL)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "gateway.sms.Backend"
+
+
+def test_the_console_sms_backend_is_refused():
+    loaded = load_production_settings(**{**REAL, "SMS_BACKEND": None})
+    assert loaded.returncode != 0
+    assert "ImproperlyConfigured" in loaded.stderr and "SMS_BACKEND" in loaded.stderr
+
+
+def test_the_console_sms_backend_starts_when_allowed():
+    loaded = load_production_settings(**{**REAL, "SMS_BACKEND": None, "ALLOW_CONSOLE_SMS": "1"})
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "academy.accounts.sms.ConsoleSMSBackend"
+
+
+def test_a_per_process_cache_is_refused():
+    loaded = load_production_settings(**{**REAL, "CACHE_URL": None})
+    assert loaded.returncode != 0
+    assert "ImproperlyConfigured" in loaded.stderr and "CACHE_URL" in loaded.stderr
+
+
+def test_a_per_process_cache_starts_when_allowed():
+    loaded = load_production_settings(**{**REAL, "CACHE_URL": None, "ALLOW_LOCAL_CACHE": "1"})
+    assert loaded.returncode == 0, loaded.stderr
