@@ -11,10 +11,11 @@ heartbeat sent at once has no age and is placed at its arrival.
 Study time. An accepted heartbeat adds the whole seconds of real time since the previous accepted one, as long
 as that is no more than the heartbeats between them could have taken: the sequence gap times the interval, plus
 COURSES_HEARTBEAT_SLACK_SECONDS. A longer gap (the first heartbeat of a visit, a tab that was hidden, a phone
-that slept) counts as the gap times the interval (one interval after a pause): the page waits that long before
-it first reports. Sending heartbeats faster than the interval therefore gains nothing, waiting gains nothing,
-and no heartbeat ever adds more than the real time that passed. Heartbeats lost on the way (their sequence
-numbers skipped) cost nothing either while the real time since the last accepted one allows what they claim.
+that slept) was a pause and counts one interval for each sequence number in it (one, when none was lost): the
+page waits an interval on screen before each report. Sending heartbeats faster than the interval therefore
+gains nothing, waiting gains nothing, and no heartbeat ever adds more than the real time that passed.
+Heartbeats lost on the way (their sequence numbers skipped) cost nothing while the real time since the last
+accepted one allows what they claim.
 
 Video. For every video block we keep ``position`` (where the player was at the last heartbeat) and
 ``furthest`` (how far the trainee has watched continuously from the start). Only continuous watching from
@@ -27,7 +28,7 @@ watched ground counts: a heartbeat moves ``furthest`` on only when
     was a seek, or playback too fast);
 and even then ``furthest`` grows by at most that time times the rate, without the tolerance, so that no
 rhythm of heartbeats can make it grow faster than the rate allows. A video that played on while the network was
-down therefore counts once its heartbeats arrive, late or never. A forged "position = end" heartbeat is
+down therefore counts, whether its heartbeats arrive late or some never arrive. A forged "position = end" heartbeat is
 a seek and counts nothing. After seeking ahead, nothing counts until the trainee comes back to what was
 watched (the page says from where). Playing faster than the rate falls behind and then stops counting. The
 position is always recorded, so the page can resume where the trainee stopped. Video lengths come from
@@ -223,10 +224,7 @@ def lesson_progress_summary(progress: LessonProgress | None, requirements: Lesso
 def _made_at(progress: LessonProgress, age: float, now: datetime.datetime) -> datetime.datetime:
     """When the page made a heartbeat: its arrival less its age, never before the heartbeat accepted before it
     (or the opening of the lesson) and never after its arrival."""
-    earliest = progress.last_heartbeat_at or progress.started_at
-    made_at = now - datetime.timedelta(seconds=age)
-    if earliest is not None and made_at < earliest:
-        made_at = earliest
+    made_at = max(now - datetime.timedelta(seconds=age), progress.last_heartbeat_at or progress.started_at)
     return min(made_at, now)
 
 

@@ -153,7 +153,8 @@
     window.clearTimeout(retryTimer);
     retryTimer = null;
     retrySeconds = 0;
-    send();
+    if (!kept.length) { showOffline(false); }
+    send();  // the notice goes once what was kept has arrived
   });
   window.addEventListener("offline", function () { showOffline(true); });
 
