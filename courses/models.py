@@ -203,6 +203,8 @@ class LessonPage(Page):
                 "watched": summary["videos"],
                 "complete": summary["complete"],
                 "csrfToken": get_token(request),
+                # Where the page keeps heartbeats it could not send yet: one person's row, so never another's.
+                "keptKey": f"academy.heartbeats.{progress.pk}",
             }
         return context
 

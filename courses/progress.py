@@ -1,13 +1,21 @@
 """Lesson progress, decided on the server from the heartbeats a lesson page sends.
 
-A visible lesson page posts a heartbeat every COURSES_HEARTBEAT_SECONDS with a sequence number that strictly
-increases and, while a video plays, that video's block id and the player's position. The browser is never
-believed about time: the server measures it between the heartbeats it accepts.
+A visible lesson page makes a heartbeat every COURSES_HEARTBEAT_SECONDS with a sequence number that strictly
+increases and, while a video plays, that video's block id and the player's position. The page keeps what it
+could not send (no signal) and sends it later, in order, each heartbeat with its ``age``: how long before
+sending the page made it. The browser is never believed about time beyond that: the server places each
+heartbeat at its arrival less its age, never before the heartbeat accepted before it (nor, for the first, before
+the lesson was opened) and never after its arrival, and measures time between the heartbeats so placed. A
+heartbeat sent at once has no age and is placed at its arrival.
 
-Study time. An accepted heartbeat adds the whole seconds of real time since the previous accepted one. A gap
-longer than one interval plus COURSES_HEARTBEAT_SLACK_SECONDS (the first heartbeat of a visit, a tab that was
-hidden, a phone that slept) counts as one interval: the page waits that long before it first reports. Sending
-heartbeats faster than the interval therefore gains nothing, and waiting gains nothing either.
+Study time. An accepted heartbeat adds the whole seconds of real time since the previous accepted one, as long
+as that is no more than the heartbeats between them could have taken: the sequence gap times the interval, plus
+COURSES_HEARTBEAT_SLACK_SECONDS. A longer gap (the first heartbeat of a visit, a tab that was hidden, a phone
+that slept) was a pause and counts one interval for each sequence number in it (one, when none was lost): the
+page waits an interval on screen before each report. Sending heartbeats faster than the interval therefore
+gains nothing, waiting gains nothing, and no heartbeat ever adds more than the real time that passed.
+Heartbeats lost on the way (their sequence numbers skipped) cost nothing while the real time since the last
+accepted one allows what they claim.
 
 Video. For every video block we keep ``position`` (where the player was at the last heartbeat) and
 ``furthest`` (how far the trainee has watched continuously from the start). Only continuous watching from
@@ -15,10 +23,12 @@ watched ground counts: a heartbeat moves ``furthest`` on only when
   - the new position is after the previous one (playing forward),
   - the previous position was on watched ground (no more than COURSES_VIDEO_TOLERANCE_SECONDS beyond
     ``furthest``), and
-  - the player moved no further than the real time since the previous heartbeat (counted as for study time)
-    times COURSES_MAX_PLAYBACK_RATE, plus the tolerance (else it was a seek, or playback too fast);
-and even then ``furthest`` grows by at most that real time times the rate, without the tolerance, so that no
-rhythm of heartbeats can make it grow faster than the rate allows. A forged "position = end" heartbeat is
+  - the player moved no further than the time since the previous heartbeat (counted as for study time, so
+    never more than the real time that passed) times COURSES_MAX_PLAYBACK_RATE, plus the tolerance (else it
+    was a seek, or playback too fast);
+and even then ``furthest`` grows by at most that time times the rate, without the tolerance, so that no
+rhythm of heartbeats can make it grow faster than the rate allows. A video that played on while the network was
+down therefore counts, whether its heartbeats arrive late or some never arrive. A forged "position = end" heartbeat is
 a seek and counts nothing. After seeking ahead, nothing counts until the trainee comes back to what was
 watched (the page says from where). Playing faster than the rate falls behind and then stops counting. The
 position is always recorded, so the page can resume where the trainee stopped. Video lengths come from
@@ -26,12 +36,13 @@ Video.duration_seconds (read from the file on upload), never from the browser.
 
 Completion. A lesson with videos of known length completes when every one of them has been watched to
 COURSES_VIDEO_SHARE_REQUIRED of its length (text beside the videos needs no extra time); any other lesson
-when the study time reaches ``min_study_minutes``. ``completed_at`` is set once, and the course is then
-checked for completion.
+when the study time reaches ``min_study_minutes``. ``completed_at`` is set once, to the time of the heartbeat
+that completed it, and the course is then checked for completion.
 
 A heartbeat whose sequence number is not above the last accepted one (a repeat, a late arrival, a second
-tab) changes nothing. The progress row is locked while a heartbeat is applied, so heartbeats for one row
-arriving together are applied one after the other, never over each other.
+tab) changes nothing. The progress row is locked while heartbeats are applied, so heartbeats for one row
+arriving together are applied one after the other, never over each other; a page sending what it kept sends
+it in one request, applied in order.
 """
 import datetime
 import math
@@ -98,8 +109,19 @@ def lesson_progress_open(*, person, lesson: LessonPage, now: datetime.datetime |
     return progress
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """One report of a lesson page. ``age``: seconds between making it and sending it (0 when sent at once)."""
+
+    sequence: int
+    video_block_id: str | None = None
+    position: float | None = None
+    age: float = 0.0
+
+
 _PROGRESS_FIELDS = (
-    "person_id", "lesson_id", "year", "last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at",
+    "person_id", "lesson_id", "year", "started_at", "last_sequence", "last_heartbeat_at", "study_seconds", "videos",
+    "completed_at",
 )
 
 
@@ -112,10 +134,19 @@ def lesson_heartbeat_apply(
     position: float | None = None,
     now: datetime.datetime | None = None,
 ) -> HeartbeatResult | None:
-    """Apply one heartbeat to the person's progress in a live lesson (see the module docstring). None when
-    the lesson was not opened this training year: the page, which decides whether a lesson is open, creates
-    the row, so a heartbeat cannot reach a lesson that is still locked. The row and its lesson come in one
-    query, locked until the heartbeat is applied."""
+    """Apply one heartbeat sent as soon as it was made (see lesson_heartbeats_apply)."""
+    return lesson_heartbeats_apply(
+        person_id=person_id, lesson_id=lesson_id, heartbeats=[Heartbeat(sequence, video_block_id, position)], now=now,
+    )
+
+
+def lesson_heartbeats_apply(
+    *, person_id: int, lesson_id: int, heartbeats: list[Heartbeat], now: datetime.datetime | None = None,
+) -> HeartbeatResult | None:
+    """Apply heartbeats, in the order given, to the person's progress in a live lesson (see the module
+    docstring). None when the lesson was not opened this training year: the page, which decides whether a
+    lesson is open, creates the row, so a heartbeat cannot reach a lesson that is still locked. The row and its
+    lesson come in one query, locked until the heartbeats are applied."""
     now = now or timezone.now()
     with transaction.atomic():
         progress = (
@@ -128,25 +159,38 @@ def lesson_heartbeat_apply(
         if progress is None:
             return None
         requirements = lesson_requirements(progress.lesson)
-        if sequence <= progress.last_sequence:
-            return HeartbeatResult(progress, requirements, accepted=False, just_completed=False)
-
-        elapsed = _credited_elapsed(progress.last_heartbeat_at, now)
-        progress.last_sequence = sequence
-        progress.last_heartbeat_at = now
-        progress.study_seconds += int(elapsed)
-        duration = requirements.video_durations.get(video_block_id)
-        if duration and position is not None:
-            watched = _watched(progress.videos.get(video_block_id), position, duration, elapsed)
-            progress.videos = {**progress.videos, video_block_id: watched}
-        just_completed = progress.completed_at is None and _requirements_met(progress, requirements)
-        if just_completed:
-            progress.completed_at = now
-        progress.save(update_fields=["last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at"])
-
+        was_complete = progress.completed_at is not None
+        accepted = False
+        for heartbeat in heartbeats:
+            accepted = _heartbeat_apply(progress, requirements, heartbeat, now) or accepted
+        if accepted:
+            progress.save(
+                update_fields=["last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at"]
+            )
+    just_completed = not was_complete and progress.completed_at is not None
     if just_completed:
         _course_completion_check(progress)
-    return HeartbeatResult(progress, requirements, accepted=True, just_completed=just_completed)
+    return HeartbeatResult(progress, requirements, accepted=accepted, just_completed=just_completed)
+
+
+def _heartbeat_apply(
+    progress: LessonProgress, requirements: LessonRequirements, heartbeat: Heartbeat, now: datetime.datetime
+) -> bool:
+    """Apply one heartbeat to the locked row in memory; False if its sequence number was already passed."""
+    if heartbeat.sequence <= progress.last_sequence:
+        return False
+    made_at = _made_at(progress, heartbeat.age, now)
+    elapsed = _credited_elapsed(progress.last_heartbeat_at, made_at, heartbeat.sequence - progress.last_sequence)
+    progress.last_sequence = heartbeat.sequence
+    progress.last_heartbeat_at = made_at
+    progress.study_seconds += int(elapsed)
+    duration = requirements.video_durations.get(heartbeat.video_block_id)
+    if duration and heartbeat.position is not None:
+        watched = _watched(progress.videos.get(heartbeat.video_block_id), heartbeat.position, duration, elapsed)
+        progress.videos = {**progress.videos, heartbeat.video_block_id: watched}
+    if progress.completed_at is None and _requirements_met(progress, requirements):
+        progress.completed_at = made_at
+    return True
 
 
 def lesson_progress_summary(progress: LessonProgress | None, requirements: LessonRequirements) -> dict:
@@ -177,13 +221,22 @@ def lesson_progress_summary(progress: LessonProgress | None, requirements: Lesso
     }
 
 
-def _credited_elapsed(previous: datetime.datetime | None, now: datetime.datetime) -> float:
+def _made_at(progress: LessonProgress, age: float, now: datetime.datetime) -> datetime.datetime:
+    """When the page made a heartbeat: its arrival less its age, never before the heartbeat accepted before it
+    (or the opening of the lesson) and never after its arrival."""
+    made_at = max(now - datetime.timedelta(seconds=age), progress.last_heartbeat_at or progress.started_at)
+    return min(made_at, now)
+
+
+def _credited_elapsed(previous: datetime.datetime | None, made_at: datetime.datetime, gap: int) -> float:
+    """The seconds a heartbeat ``gap`` sequence numbers after the previous accepted one counts for."""
     interval = settings.COURSES_HEARTBEAT_SECONDS
     if previous is None:
         return interval
-    elapsed = (now - previous).total_seconds()
-    if elapsed > interval + settings.COURSES_HEARTBEAT_SLACK_SECONDS:
-        return interval
+    elapsed = (made_at - previous).total_seconds()
+    allowed = gap * interval
+    if elapsed > allowed + settings.COURSES_HEARTBEAT_SLACK_SECONDS:
+        return allowed  # a pause: the page waited an interval on screen before each of these heartbeats
     return max(0.0, elapsed)
 
 

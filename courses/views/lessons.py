@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..models import LessonPage
-from ..progress import lesson_heartbeat_apply, lesson_progress_summary
+from ..progress import Heartbeat, lesson_heartbeats_apply, lesson_progress_summary
 
 # Far below PositiveIntegerField's limit, far above what a page sends in a year.
 MAX_SEQUENCE = 1_000_000_000
+# The most heartbeats one request may carry: a page that kept them while offline sends at most this many at once.
+MAX_HEARTBEATS = 100
 
 
 def lesson(request, page_id):
@@ -28,29 +30,42 @@ def _error(message, status):
     return JsonResponse({"error": message}, status=status)
 
 
+def _heartbeat(data) -> Heartbeat:
+    """One heartbeat from its JSON object; ValueError if anything in it is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    sequence = int(data["sequence"])
+    video_block_id = data.get("video") or None
+    position = float(data["position"]) if video_block_id else None
+    age = float(data.get("age", 0))
+    if not 0 < sequence <= MAX_SEQUENCE or (position is not None and not math.isfinite(position)):
+        raise ValueError("sequence or position")
+    if video_block_id is not None and not isinstance(video_block_id, str):
+        raise ValueError("video")
+    if not (math.isfinite(age) and age >= 0):
+        raise ValueError("age")
+    return Heartbeat(sequence=sequence, video_block_id=video_block_id, position=position, age=age)
+
+
 @require_POST
 def heartbeat(request, page_id):
-    """Body: {"sequence": n, "video": block id, "position": seconds}; the last two only while a video plays."""
+    """Body: one heartbeat {"sequence": n, "video": block id, "position": seconds, "age": seconds}, or
+    {"heartbeats": [several, oldest first]} from a page sending what it kept while offline. "video" and
+    "position" only while a video plays; "age" only for a heartbeat that waited to be sent."""
     if not request.user.is_authenticated:
         return _error(_("Your session has ended: sign in again."), 401)
     if not request.user.person_id:
         return _error(_("Your account is not linked to a trainee."), 403)
     try:
         data = json.loads(request.body)
-        sequence = int(data["sequence"])
-        video_block_id = data.get("video") or None
-        position = float(data["position"]) if video_block_id else None
+        items = data["heartbeats"] if isinstance(data, dict) and "heartbeats" in data else [data]
+        if not isinstance(items, list) or not 0 < len(items) <= MAX_HEARTBEATS:
+            raise ValueError("heartbeats")
+        heartbeats = [_heartbeat(item) for item in items]
     except (ValueError, TypeError, KeyError):
         return _error(_("Malformed heartbeat."), 400)
-    if not 0 < sequence <= MAX_SEQUENCE or (position is not None and not math.isfinite(position)):
-        return _error(_("Malformed heartbeat."), 400)
-    if video_block_id is not None and not isinstance(video_block_id, str):
-        return _error(_("Malformed heartbeat."), 400)
 
-    result = lesson_heartbeat_apply(
-        person_id=request.user.person_id, lesson_id=page_id, sequence=sequence, video_block_id=video_block_id,
-        position=position,
-    )
+    result = lesson_heartbeats_apply(person_id=request.user.person_id, lesson_id=page_id, heartbeats=heartbeats)
     if result is None:  # not opened this year (or no longer published)
         return _error(_("Open the lesson page again to go on studying."), 409)
     summary = lesson_progress_summary(result.progress, result.requirements)

@@ -26,6 +26,7 @@ from courses.models import (
 )
 from courses.video import read_duration_seconds
 
+from .conftest import PHONE
 from .helpers import console_problems, roster_trainee, sign_in
 
 VIDEO_FILE = Path(__file__).resolve().parents[1] / "data" / "short.mp4"
@@ -248,3 +249,148 @@ def test_director_completes_a_course_on_a_phone(
     assert page.locator("section[aria-labelledby=assigned-title] .course-card").count() == 0
     screenshot(page, "learning-10-my-learning-complete-phone")
     assert problems == []
+
+
+# --- Issue 13 §1: a village signal that comes and goes ---------------------------------------------------
+
+LONG_VIDEO_FILE = Path(__file__).resolve().parents[1] / "data" / "forty-seconds.mp4"  # 40 s, 19 KB, no sound
+# WeChat's own browser on a cheap Android phone, as its requests name it.
+WECHAT_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 10; V2026 Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230805 MMWEBID/6170 "
+    "MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64"
+)
+OFFLINE_NOTICE = "网络已断开，学习进度已保存在本机，恢复网络后自动上传，不会丢失。"
+
+
+@pytest.fixture
+def wechat_phone(browser):
+    """A phone (390×844) in WeChat, whose network the test can cut: page.context.set_offline(True)."""
+    context = browser.new_context(
+        viewport=PHONE, locale="zh-CN", user_agent=WECHAT_USER_AGENT, is_mobile=True, has_touch=True,
+        device_scale_factor=2,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def field_course(site_home, media_served):
+    """A course with a text lesson and a lesson holding a 40-second video."""
+    catalogue = site_home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
+    course = catalogue.add_child(instance=CoursePage(
+        title="入户走访", slug="home-visits", summary="入户走访的方法。", audience=[PostKind.CHILD_DIRECTOR],
+        credit_hours=1, pass_mark=60,
+    ))
+    course.add_child(instance=LessonPage(
+        title="走访前的准备", slug="preparing", min_study_minutes=1,
+        body=[("paragraph", "<p>走访前，先查看儿童信息，约好时间。</p>")],
+    ))
+    with open(LONG_VIDEO_FILE, "rb") as handle:
+        video = Video.objects.create(
+            title="走访示范", file=File(handle, name="visit.mp4"), duration_seconds=read_duration_seconds(handle)
+        )
+    course.add_child(instance=LessonPage(
+        title="走访示范", slug="visit-video", min_study_minutes=1,
+        body=[("video", {"video": video, "caption": "走访示范"})],
+    ))
+    return course
+
+
+def network_failures_only(problems) -> bool:
+    """While the network is cut, Chromium logs each request that could not go out; nothing else may appear."""
+    return all("ERR_INTERNET_DISCONNECTED" in problem for problem in problems)
+
+
+def kept_heartbeats(page) -> int:
+    return page.evaluate(
+        "() => Object.keys(localStorage).filter((key) => key.startsWith('academy.heartbeats.'))"
+        ".reduce((count, key) => count + JSON.parse(localStorage.getItem(key)).length, 0)"
+    )
+
+
+def test_a_video_playing_through_30_seconds_without_network_still_completes(
+    live_server, settings, field_course, director, wechat_phone, screenshot
+):
+    """The field defect: two heartbeats lost while the video played looked like a seek, and from then on
+    nothing counted. Heartbeats come every 5 s here (10 s in production), so the 30-second outage takes six."""
+    settings.COURSES_HEARTBEAT_SECONDS = 5
+    page = wechat_phone
+    problems = console_problems(page)
+    _text_lesson, video_lesson = field_course.lessons()
+    sign_in(page, live_server.url, "13957100001")
+    page.goto(f"{live_server.url}/learn/lessons/{video_lesson.pk}/")
+    video = page.locator("video[data-block-id]")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    page.evaluate(
+        "() => { window.rewinds = 0; const video = document.querySelector('video'); let last = 0;"
+        " video.addEventListener('timeupdate', () => { if (video.currentTime < last - 0.5) { window.rewinds += 1; }"
+        " last = video.currentTime; }); }"
+    )
+    video.click()
+    page.wait_for_function("() => document.querySelector('video').currentTime >= 6")  # a heartbeat went through
+
+    page.context.set_offline(True)
+    offline_notice = page.locator("[data-lesson-offline]")
+    offline_notice.wait_for(state="visible")
+    assert offline_notice.inner_text() == OFFLINE_NOTICE
+    page.wait_for_timeout(30_000)
+    assert page.evaluate("document.querySelector('video').paused") is False
+    assert kept_heartbeats(page) >= 5  # kept on the phone, not lost
+    screenshot(page, "learning-11-video-offline-wechat-phone")
+
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.querySelector('video').ended", timeout=20000)
+    page.locator("[data-lesson-next]").wait_for(state="visible", timeout=10000)
+    # The lesson completes at 90%; the heartbeat made when the video ended brings the figure to 100%.
+    page.locator("[data-video-watched]").filter(has_text="100%").wait_for(timeout=10000)
+    assert offline_notice.is_hidden()
+    assert page.evaluate("window.rewinds") == 0
+    assert kept_heartbeats(page) == 0
+    progress = LessonProgress.objects.get(person=director.person, lesson=video_lesson)
+    assert progress.completed_at is not None
+    assert [state["furthest"] for state in progress.videos.values()] == [pytest.approx(40, abs=1)]
+    # The 30 s offline counted as study: the lesson was open about 45 s (each heartbeat counts whole seconds,
+    # so up to one is lost to rounding each time); without the kept heartbeats at most 20 s would count.
+    assert progress.study_seconds >= 30
+    screenshot(page, "learning-12-video-complete-after-outage-wechat-phone")
+    assert network_failures_only(problems), problems
+
+
+def test_study_kept_offline_is_sent_when_the_lesson_is_opened_again(
+    live_server, settings, monkeypatch, field_course, director, wechat_phone
+):
+    """The signal goes, the trainee closes the lesson while offline; opened again with a signal, the page
+    first sends what it kept, and that study counts."""
+    settings.COURSES_HEARTBEAT_SECONDS = 1
+    real_requirements = progress.lesson_requirements
+    monkeypatch.setattr(
+        progress, "lesson_requirements",
+        lambda lesson: dataclasses.replace(real_requirements(lesson), study_seconds=15),
+    )
+    page = wechat_phone
+    text_lesson, _video_lesson = field_course.lessons()
+    sign_in(page, live_server.url, "13957100001")
+    lesson_url = f"{live_server.url}/learn/lessons/{text_lesson.pk}/"
+    page.goto(lesson_url)
+    page.wait_for_timeout(2500)
+    page.context.set_offline(True)
+    page.locator("[data-lesson-offline]").wait_for(state="visible")
+    page.wait_for_timeout(10_000)
+    assert kept_heartbeats(page) >= 8
+    studied_online = LessonProgress.objects.get(person=director.person, lesson=text_lesson).study_seconds
+    assert studied_online <= 4
+    page.close()  # WeChat closed without a signal: the heartbeats stay in localStorage
+
+    page.context.set_offline(False)
+    page = page.context.new_page()
+    page.goto(lesson_url)
+    page.wait_for_function(
+        "() => !Object.keys(localStorage).some((key) => key.startsWith('academy.heartbeats.'))"
+    )
+    row = LessonProgress.objects.get(person=director.person, lesson=text_lesson)
+    assert row.study_seconds >= studied_online + 9  # the ten seconds offline, less rounding
+    page.locator("[data-lesson-next]").wait_for(state="visible", timeout=10000)
+    assert page.locator("[data-lesson-offline]").is_hidden()

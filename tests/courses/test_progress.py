@@ -9,8 +9,8 @@ from django.utils import timezone
 from courses.completion import course_status
 from courses.models import LessonPage, LessonProgress, TrainingRecord
 from courses.progress import (
-    LessonStatus, course_outline, lesson_heartbeat_apply, lesson_progress_open, lesson_progress_summary,
-    lesson_requirements,
+    Heartbeat, LessonStatus, course_outline, lesson_heartbeat_apply, lesson_heartbeats_apply, lesson_progress_open,
+    lesson_progress_summary, lesson_requirements,
 )
 from courses.years import training_year
 
@@ -35,6 +35,22 @@ class Trainee:
         self.person, self.lesson, self.sequence = person, lesson, 0
         self.video_block_id = next(iter(lesson_requirements(lesson).video_durations), None)
 
+    def kept(self, seconds, position=None):
+        """A heartbeat made at ``seconds`` that the page could not send then (no signal): kept, not sent."""
+        self.sequence += 1
+        video_block_id = self.video_block_id if position is not None else None
+        return seconds, Heartbeat(self.sequence, video_block_id, position)
+
+    def send_kept(self, seconds, kept):
+        """Send heartbeats kept while offline, in one request at ``seconds``, each with its age."""
+        heartbeats = [
+            Heartbeat(heartbeat.sequence, heartbeat.video_block_id, heartbeat.position, age=seconds - made)
+            for made, heartbeat in kept
+        ]
+        return lesson_heartbeats_apply(
+            person_id=self.person.pk, lesson_id=self.lesson.pk, heartbeats=heartbeats, now=at(seconds)
+        )
+
     def beat(self, seconds, position=None, sequence=None):
         if sequence is None:
             self.sequence += 1
@@ -55,6 +71,7 @@ class Trainee:
 
 def opened(person, lesson):
     lesson_progress_open(person=person, lesson=lesson, now=at(0))
+    LessonProgress.objects.filter(person=person, lesson=lesson).update(started_at=at(0))  # on the test's clock
     return Trainee(person, lesson)
 
 
@@ -204,6 +221,85 @@ def test_a_video_of_unknown_length_falls_back_to_study_time(person, course, vide
     for number in range(1, 7):
         trainee.beat(10 * number)
     assert trainee.progress.completed_at is not None
+
+
+# --- A weak network: heartbeats lost, or kept by the page and sent late ----------------------------------
+
+
+def test_a_video_playing_on_through_lost_heartbeats_still_counts(person, video_lesson):
+    """The field defect: two heartbeats lost (20 s without signal) while the video plays used to look like a
+    seek, and nothing counted after it."""
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    trainee.sequence += 2  # heartbeats 2 and 3 never reach the server
+    trainee.beat(40, position=40)
+    trainee.beat(50, position=50)
+    result = trainee.beat(54, position=54)
+    assert trainee.furthest() == 54
+    assert result.just_completed
+
+
+def test_heartbeats_kept_while_offline_count_as_if_sent_on_time(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    kept = [trainee.kept(20, position=20), trainee.kept(30, position=30), trainee.kept(40, position=40)]
+    result = trainee.send_kept(45, kept)  # the signal returns
+    assert result.accepted
+    assert trainee.furthest() == 40
+    assert trainee.progress.study_seconds == 40
+    trainee.beat(50, position=50)
+    trainee.beat(54, position=54)
+    assert trainee.progress.study_seconds == 54  # what a good network would have counted
+    assert trainee.progress.completed_at == at(54)
+
+
+def test_a_kept_heartbeat_sent_twice_counts_once(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    trainee.beat(10)
+    kept = [trainee.kept(20), trainee.kept(30)]
+    trainee.send_kept(35, kept)  # arrived, but the answer was lost: the page sends them again
+    repeated = trainee.send_kept(40, kept)
+    assert not repeated.accepted
+    assert trainee.progress.study_seconds == 30
+
+
+def test_a_heartbeat_completing_a_lesson_late_dates_the_completion_when_it_was_made(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    for second in range(10, 50, 10):
+        trainee.beat(second)
+    result = trainee.send_kept(300, [trainee.kept(50), trainee.kept(60)])
+    assert result.just_completed
+    assert trainee.progress.completed_at == at(60)
+    assert trainee.progress.study_seconds == 60
+
+
+def test_lost_heartbeats_count_no_more_than_their_intervals_nor_the_real_time(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    trainee.beat(10, sequence=1)
+    trainee.beat(38, sequence=4)  # 28 s for three intervals: real time counts
+    assert trainee.progress.study_seconds == 38
+    trainee.beat(100, sequence=5)  # 62 s for one interval: a pause, one interval counts
+    assert trainee.progress.study_seconds == 48
+    trainee.beat(105, sequence=1000)  # a page cannot claim more than the real time
+    assert trainee.progress.study_seconds == 53
+
+
+def test_an_age_never_places_a_heartbeat_before_the_one_accepted_before_it(person, video_lesson):
+    trainee = opened(person, video_lesson)
+    trainee.beat(10, position=10)
+    # Made "100 s ago", at the very end: placed at the previous heartbeat, it counts no time and is a seek.
+    trainee.send_kept(12, [(-88, Heartbeat(2, trainee.video_block_id, 60))])
+    assert trainee.progress.study_seconds == 10
+    assert trainee.furthest() == 10
+    assert trainee.progress.last_heartbeat_at == at(10)
+
+
+def test_an_age_never_places_the_first_heartbeat_before_the_lesson_was_opened(person, text_lesson):
+    trainee = opened(person, text_lesson)
+    trainee.send_kept(10, [(-3590, Heartbeat(1))])  # "made an hour ago"
+    assert trainee.progress.last_heartbeat_at == at(0)
+    trainee.beat(3600, sequence=10_000)  # so nothing can then claim the hour before the opening
+    assert trainee.progress.study_seconds == 10 + 3600  # the first heartbeat counts one interval, as ever
 
 
 # --- Completion of the course ----------------------------------------------------------------------------

@@ -110,6 +110,32 @@ def test_malformed_heartbeats_are_refused(trainee, text_lesson, body):
     assert heartbeat(trainee, text_lesson, **body).status_code == 400
 
 
+def test_heartbeats_kept_offline_are_sent_together_with_their_ages(trainee, video_lesson, clock):
+    trainee.get(video_lesson.url)
+    block_id = video_lesson.body[0].id
+    clock.advance(10)
+    heartbeat(trainee, video_lesson, sequence=1, video=block_id, position=10)
+    clock.advance(35)  # 30 s without signal, then the page sends what it kept
+    kept = [{"sequence": number, "video": block_id, "position": 10 * number, "age": 45 - 10 * number}
+            for number in (2, 3, 4)]
+    data = heartbeat(trainee, video_lesson, heartbeats=kept).json()
+    assert data["accepted"] and data["sequence"] == 4
+    assert data["study_seconds"] == 40 and data["videos"] == {block_id: 66}
+
+    again = heartbeat(trainee, video_lesson, heartbeats=kept).json()  # the answer was lost: sent again
+    assert not again["accepted"] and again["study_seconds"] == 40
+
+
+@pytest.mark.parametrize("body", [
+    {"heartbeats": []}, {"heartbeats": "x"}, {"heartbeats": [{"sequence": 1}] * 101}, {"heartbeats": [1]},
+    {"sequence": 1, "age": -1}, {"sequence": 1, "age": "NaN"}, {"heartbeats": [{"sequence": 1}, {"sequence": "x"}]},
+])
+def test_malformed_kept_heartbeats_are_refused_and_change_nothing(trainee, text_lesson, body):
+    trainee.get(text_lesson.url)
+    assert heartbeat(trainee, text_lesson, **body).status_code == 400
+    assert LessonProgress.objects.get(lesson=text_lesson).last_sequence == 0
+
+
 def test_heartbeats_need_a_signed_in_trainee(client, text_lesson):
     assert heartbeat(client, text_lesson, sequence=1).status_code == 401
     client.force_login(UserFactory())
