@@ -6,12 +6,20 @@ import io
 import time
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from academy import spreadsheets
 from academy.spreadsheets import Formatted, Sheet, SpreadsheetRefused, safe_cell
 
 from .hostile import xlsx_with_a_huge_cell, xlsx_with_rows
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English, whatever the catalogues hold."""
+    with translation.override("en"):
+        yield
+
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 
