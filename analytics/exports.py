@@ -5,7 +5,6 @@ from the database (iterator) into a CSV or a write-only workbook, so memory stay
 The scope is read again when the job runs: an administrator moved to another region in between gets
 nothing of the old one.
 """
-import csv
 import datetime
 import logging
 import tempfile
@@ -14,9 +13,11 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
+from academy import spreadsheets
 from academy.accounts import phone as mobile_numbers
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
 from academy.organisation.models import PostKind, Region, RegionLevel
 from academy.organisation.scope import scope_for
 from academy.organisation.selectors import region_path_label
@@ -64,6 +65,13 @@ def export_run(*, job: ExportJob) -> None:
             job.file.save(_file_name(job), File(output), save=False)
     job.status, job.finished_at = ExportJob.Status.DONE, timezone.now()
     job.save(update_fields=["file", "status", "finished_at"])
+    if job.kind == ExportJob.Kind.UNTRAINED:
+        # The list names people and their mobiles; the coverage table holds counts only.
+        audit_record(
+            action=AuditAction.PERSONAL_DATA_EXPORTED, actor=job.created_by, target=job,
+            target_label=_file_name(job), region_code=_region_code(job),
+            detail={"export": job.kind, "rows": total, "format": job.file_format},
+        )
 
 
 def export_fail(*, job_id, message: str) -> None:
@@ -109,6 +117,11 @@ def _content(job: ExportJob):
         status=params.get("status", selectors.NOT_COMPLETED), sort=params.get("sort", "name"),
     )
     return _untrained_header(), _untrained_rows(assignments), assignments.count()
+
+
+def _region_code(job: ExportJob) -> str:
+    """The region the export covers: the one chosen on the page, or the requester's whole scope."""
+    return job.params.get("region") or scope_for(job.created_by).region_code or ""
 
 
 def _coverage_content(*, post_kind: str, year: int, region: Region):
@@ -167,28 +180,8 @@ def _write(job: ExportJob, header, rows, output) -> None:
                 ExportJob.objects.filter(pk=job.pk).update(processed_rows=written)
         ExportJob.objects.filter(pk=job.pk).update(processed_rows=written)
 
+    sheets = [spreadsheets.Sheet(title=str(ExportJob.Kind(job.kind).label), header=header, rows=counted(rows))]
     if job.file_format == ExportJob.Format.CSV:
-        text = _TextOutput(output)
-        # The byte-order mark lets Excel read the Chinese names as UTF-8.
-        text.write("\ufeff")
-        writer = csv.writer(text)
-        writer.writerow(header)
-        for row in counted(rows):
-            writer.writerow(row)
-        return
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(ExportJob.Kind(job.kind).label)[:31])
-    sheet.append(header)
-    for row in counted(rows):
-        sheet.append(row)
-    workbook.save(output)
-
-
-class _TextOutput:
-    """Text written to a binary file as UTF-8, for csv.writer."""
-
-    def __init__(self, binary):
-        self.binary = binary
-
-    def write(self, text: str) -> int:
-        return self.binary.write(text.encode("utf-8"))
+        spreadsheets.write_csv(output, sheets)
+    else:
+        spreadsheets.write_xlsx(output, sheets)

@@ -6,17 +6,13 @@ so the page, the PDF and the files say the same numbers the same way (charts.for
 in the active language; the caller activates the reader's.
 """
 import base64
-import csv
-import io
 import math
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from academy import spreadsheets
 from courses.pdf import html_to_pdf
 
 from .charts import chart_svg, format_value
@@ -96,52 +92,51 @@ def _table_view(table: Table) -> dict:
     return {"title": table.title, "note": table.note, "columns": columns, "rows": rows}
 
 
-# --- xlsx ------------------------------------------------------------------------------------------------
+# --- xlsx and csv ----------------------------------------------------------------------------------------
 
 
 def dashboard_xlsx(dashboard: Dashboard) -> bytes:
     """A workbook: the headline figures on the first sheet, then a sheet per table with a header row. Values
     stay numbers (rates from 0 to 1 formatted as percentages) so that the reader can compute with them."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _sheet_title(_("Figures"), set())
-    bold = Font(bold=True)
-    sheet.append([str(dashboard.title), dashboard.scope_label, dashboard.year])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([])
-    sheet.append([_("Figure"), _("Value"), _("Target"), _("Target met"), _("Note")])
-    for cell in sheet[3]:
-        cell.font = bold
-    for figure in dashboard.figures:
-        sheet.append([
-            str(figure.label), _excel_value(figure.value, figure.unit), _excel_value(figure.target, figure.unit),
-            _meets_text(figure), str(figure.note),
-        ])
-        number_format = EXCEL_FORMATS.get(figure.unit)
-        if number_format:
-            sheet.cell(row=sheet.max_row, column=2).number_format = number_format
-            sheet.cell(row=sheet.max_row, column=3).number_format = number_format
-    _set_widths(sheet, [28, 12, 12, 14, 40])
+    return spreadsheets.spreadsheet_bytes("xlsx", _sheets(dashboard, _excel_cell))
 
-    used = {sheet.title}
-    for table in dashboard.tables:
-        sheet = workbook.create_sheet(_sheet_title(str(table.title), used))
-        used.add(sheet.title)
-        sheet.append([str(column.label) for column in table.columns])
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in table.rows:
-            sheet.append([_excel_value(row.get(column.key), column.unit) for column in table.columns])
-        for index, column in enumerate(table.columns, start=1):
-            number_format = EXCEL_FORMATS.get(column.unit)
-            if number_format:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = number_format
-        sheet.freeze_panes = "B2"
-        _set_widths(sheet, [24 if column.unit == Unit.TEXT else 14 for column in table.columns])
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+
+def dashboard_csv(dashboard: Dashboard) -> bytes:
+    """UTF-8 with a byte-order mark (so that Excel reads the Chinese): the dashboard's title line, the
+    figures, then every table, each under its title row, a blank line between them."""
+    return spreadsheets.spreadsheet_bytes("csv", _sheets(dashboard, _csv_value))
+
+
+def _sheets(dashboard: Dashboard, cell) -> list[spreadsheets.Sheet]:
+    """The figures, then the tables, each value written by ``cell(value, unit)``."""
+    figures = spreadsheets.Sheet(
+        title=_("Headline figures"),
+        caption=[[str(dashboard.title), dashboard.scope_label, dashboard.year], []],
+        header=[_("Figure"), _("Value"), _("Target"), _("Target met"), _("Note")],
+        rows=[
+            [str(figure.label), cell(figure.value, figure.unit), cell(figure.target, figure.unit),
+             _meets_text(figure), str(figure.note)]
+            for figure in dashboard.figures
+        ],
+        widths=[28, 12, 12, 14, 40],
+    )
+    tables = [
+        spreadsheets.Sheet(
+            title=str(table.title),
+            header=[str(column.label) for column in table.columns],
+            rows=[[cell(row.get(column.key), column.unit) for column in table.columns] for row in table.rows],
+            widths=[24 if column.unit == Unit.TEXT else 14 for column in table.columns],
+        )
+        for table in dashboard.tables
+    ]
+    return [figures, *tables]
+
+
+def _excel_cell(value, unit: str):
+    """Numbers stay numbers, in the unit's Excel format."""
+    value = _excel_value(value, unit)
+    number_format = EXCEL_FORMATS.get(unit)
+    return spreadsheets.Formatted(value, number_format) if number_format and value is not None else value
 
 
 def _excel_value(value, unit: str):
@@ -154,59 +149,18 @@ def _excel_value(value, unit: str):
     return str(value)
 
 
-def _sheet_title(title: str, used: set[str]) -> str:
-    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\, unique in the workbook."""
-    cleaned = "".join(" " if char in '[]:*?/\\' else char for char in title).strip() or _("Table")
-    candidate, number = cleaned[:31], 2
-    while candidate in used:
-        suffix = f" ({number})"
-        candidate, number = cleaned[: 31 - len(suffix)] + suffix, number + 1
-    return candidate
-
-
-def _set_widths(sheet, widths: list[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-# --- csv -------------------------------------------------------------------------------------------------
-
-
-def dashboard_csv(dashboard: Dashboard) -> bytes:
-    """UTF-8 with a byte-order mark (so that Excel reads the Chinese): the dashboard's title line, the
-    figures, then every table, each under its title row, a blank line between them."""
-    output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow([str(dashboard.title), dashboard.scope_label, dashboard.year])
-    writer.writerow([])
-    writer.writerow([_("Headline figures")])
-    writer.writerow([_("Figure"), _("Value"), _("Target"), _("Target met"), _("Note")])
-    for figure in dashboard.figures:
-        writer.writerow([
-            str(figure.label), _csv_value(figure.value, figure.unit), _csv_value(figure.target, figure.unit),
-            _meets_text(figure), str(figure.note),
-        ])
-    for table in dashboard.tables:
-        writer.writerow([])
-        writer.writerow([str(table.title)])
-        writer.writerow([str(column.label) for column in table.columns])
-        for row in table.rows:
-            writer.writerow([_csv_value(row.get(column.key), column.unit) for column in table.columns])
-    return ("\ufeff" + output.getvalue()).encode("utf-8")
-
-
-def _csv_value(value, unit: str) -> str:
-    """Rates as percentages, as a reader expects them; counts and numbers plain, without thousands
+def _csv_value(value, unit: str):
+    """Rates as percentages, as a reader expects them; counts and numbers as numbers, without thousands
     separators that a spreadsheet would read as text."""
     if _missing(value):
         return ""
     if unit == Unit.RATE:
         return format_value(value, unit)
     if unit == Unit.COUNT:
-        return str(int(value))
+        return int(value)
     if unit == Unit.NUMBER:
         number = float(value)
-        return str(int(number)) if number == int(number) else str(round(number, 2))
+        return int(number) if number == int(number) else round(number, 2)
     return str(value)
 
 

@@ -10,13 +10,12 @@ import datetime
 import hashlib
 import io
 import logging
-import re
 from dataclasses import dataclass
 
 import qrcode
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,10 +27,10 @@ from academy.audit.services import audit_record
 from courses.pdf import render_pdf
 
 from .models import (
-    LEVEL_NATIONAL_NAMES, OCCUPATION, Application, AssessmentSession, Certificate, CertificateStatus, IssueJob,
-    Outcome,
+    LEVEL_NATIONAL_NAMES, OCCUPATION, Application, AssessmentSession, Certificate, CertificateStatus, IssueFailure,
+    IssueJob, Outcome,
 )
-from .numbers import NUMBER_LENGTH, certificate_number_allocate, certificate_number_is_well_formed
+from .numbers import certificate_number_allocate
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +46,6 @@ QR_BOX_PIXELS = 4
 ISSUE_CHUNK_SIZE = 50
 # A job still waiting or running after this long has lost its worker; starting again replaces it.
 ISSUE_JOB_STALE_AFTER = datetime.timedelta(minutes=30)
-# Uploaded files are read this far, at most, to find a certificate number.
-CHECK_PAGES = 3
 
 
 class IssueRefused(Exception):
@@ -207,6 +204,13 @@ def _photo_data_uri(application: Application) -> str | None:
             # A JPEG is decoded straight at a fraction of its size, the bulk of the time for a phone photo.
             image.draft("RGB", (PHOTO_PIXELS[0] * 2, PHOTO_PIXELS[1] * 2))
             image.load()
+    except Image.DecompressionBombError as error:
+        # Refused at the header, before gigabytes are decoded (photos are checked at upload since; an older
+        # one may still declare 15000 × 12000 pixels). Only this candidate's certificate waits.
+        raise IssueRefused(_(
+            "The photo of %(name)s declares far too many pixels to be printed. Replace it with an ordinary photo, "
+            "then issue the rest again."
+        ) % {"name": application.person.name}) from error
     except (OSError, UnidentifiedImageError, ValueError) as error:
         # A missing or broken photo leaves its box empty rather than stopping a whole session's certificates.
         logger.warning("Application %s: photo not printed (%s)", application.pk, error)
@@ -256,6 +260,8 @@ def issue_job_plan(*, job_id) -> list[list[int]]:
         return []  # a message delivered twice
     if not job.session.is_signed_off:
         raise IssueRefused(_("The session's results are not signed off yet."))
+    # A restarted job tries its failed candidates again.
+    job.failures.all().delete()
     to_do = list(_applications_to_do(job.session).order_by("pk").values_list("pk", flat=True))
     total = passed_applications(job.session).count()
     IssueJob.objects.filter(pk=job.pk).update(
@@ -267,14 +273,30 @@ def issue_job_plan(*, job_id) -> list[list[int]]:
 
 
 def issue_job_run_chunk(*, job_id, application_ids: list[int]) -> None:
-    """Issue one chunk's certificates. Whichever chunk ends last marks the job done. The caller marks the job
-    failed if this raises."""
+    """Issue one chunk's certificates. A candidate whose certificate cannot be made (a photo that cannot be
+    printed, a PDF that fails to draw) is recorded on the job with the reason, and the others are issued
+    regardless. Whichever chunk ends last marks the job done. A lost database connection is raised, for the
+    task to retry the chunk; the caller marks the job failed if anything else escapes."""
     job = IssueJob.objects.select_related("session", "created_by").get(pk=job_id)
-    for application in Application.objects.filter(pk__in=application_ids, session=job.session).order_by("pk"):
-        if _issue_one(application, issued_by=job.created_by):
+    applications = Application.objects.filter(pk__in=application_ids, session=job.session).select_related("person")
+    for application in applications.order_by("pk"):
+        try:
+            issued = _issue_one(application, issued_by=job.created_by)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            _record_failure(job, application, error)
+            continue
+        if issued:
             # One short UPDATE: the page polls this count.
             IssueJob.objects.filter(pk=job_id).update(done=F("done") + 1)
     _finish_if_complete(job)
+
+
+def _record_failure(job: IssueJob, application: Application, error: Exception) -> None:
+    reason = error.message if isinstance(error, IssueRefused) else f"{type(error).__name__}: {error}"
+    logger.exception("Certificate issuing job %s: application %s not issued", job.pk, application.pk)
+    IssueFailure.objects.update_or_create(job=job, application=application, defaults={"reason": reason[:2000]})
 
 
 def _issue_one(application: Application, *, issued_by) -> bool:
@@ -290,13 +312,14 @@ def _issue_one(application: Application, *, issued_by) -> bool:
 
 
 def _finish_if_complete(job: IssueJob) -> None:
-    """Done when nothing is left to do, as the database says: the running count is only for the page, and
-    chunks end in any order."""
-    if _applications_to_do(job.session).exists():
+    """Done when nothing is left to do but the candidates that failed, as the database says: the running count
+    is only for the page, and chunks end in any order."""
+    failed = IssueFailure.objects.filter(job=job).values("application")
+    if _applications_to_do(job.session).exclude(pk__in=failed).exists():
         return
     total = passed_applications(job.session).count()
     IssueJob.objects.filter(pk=job.pk, status=IssueJob.Status.RUNNING).update(
-        status=IssueJob.Status.DONE, total=total, done=total, finished_at=timezone.now()
+        status=IssueJob.Status.DONE, total=total, done=total - failed.count(), finished_at=timezone.now()
     )
 
 
@@ -334,60 +357,29 @@ def name_mask(name: str) -> str:
 
 @dataclass(frozen=True)
 class PdfCheck:
-    """What an uploaded file is: the very PDF issued (``matches``), or not, with the certificate its number
-    names if it names one."""
+    """What an uploaded file is: the very PDF issued (``matches``, with its certificate), or not."""
 
     certificate: Certificate | None
     matches: bool
     message: str
 
 
-_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Z])[YS]\d{21}(?!\d)")
-
-
 def certificate_check_pdf(*, data: bytes) -> PdfCheck:
+    """Compare the uploaded bytes with the files issued, by their SHA-256. The upload is never parsed: anyone
+    may send a file here, and a small PDF can inflate to gigabytes in a reader; any other file, however
+    close to a certificate it looks, is simply not one issued here."""
     digest = hashlib.sha256(data).hexdigest()
     issued = Certificate.objects.filter(pdf_sha256=digest).first()
-    if issued is not None:
-        if issued.is_valid:
-            message = _("This file is the certificate issued with number %(number)s, unchanged.")
-        else:
-            message = _(
-                "This file is the certificate issued with number %(number)s, unchanged, but that certificate "
-                "has been revoked and is no longer valid."
-            )
-        return PdfCheck(certificate=issued, matches=True, message=message % {"number": issued.number})
-    if b"%PDF-" not in data[:1024]:
-        return PdfCheck(certificate=None, matches=False, message=_("This file is not a PDF."))
-    numbers = _numbers_in_pdf(data)
-    if numbers is None:
-        return PdfCheck(certificate=None, matches=False, message=_("This PDF could not be read."))
-    certificate = Certificate.objects.filter(number__in=numbers).order_by("number").first()
-    if certificate is not None:
-        return PdfCheck(certificate=certificate, matches=False, message=_(
-            "This file does not match the certificate issued with number %(number)s: it is not the PDF that was "
-            "issued and may have been altered. Compare it with the certificate's details on its verification page."
-        ) % {"number": certificate.number})
-    if numbers:
+    if issued is None:
         return PdfCheck(certificate=None, matches=False, message=_(
-            "No certificate with the number %(number)s has been issued here."
-        ) % {"number": numbers[0]})
-    return PdfCheck(certificate=None, matches=False, message=_("No certificate number was found in this file."))
-
-
-def _numbers_in_pdf(data: bytes) -> list[str] | None:
-    """The well-formed certificate numbers in the text of the first pages; None if the PDF cannot be read."""
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        text = "\n".join(page.extract_text() or "" for page in reader.pages[:CHECK_PAGES])
-    except Exception as error:  # pypdf raises many kinds on a broken file; none of them is ours to show
-        logger.info("Uploaded PDF not readable: %s: %s", type(error).__name__, error)
-        return None
-    found = []
-    # A viewer may break a number across lines: look again with the white space taken out.
-    for candidate in _NUMBER_IN_TEXT.findall(text) + _NUMBER_IN_TEXT.findall(re.sub(r"\s+", "", text)):
-        if len(candidate) == NUMBER_LENGTH and certificate_number_is_well_formed(candidate) and candidate not in found:
-            found.append(candidate)
-    return found
+            "This file is not a certificate PDF issued by this platform, or it has been changed since it was "
+            "issued. Look the certificate up by its number and compare its details."
+        ))
+    if issued.is_valid:
+        message = _("This file is the certificate issued with number %(number)s, unchanged.")
+    else:
+        message = _(
+            "This file is the certificate issued with number %(number)s, unchanged, but that certificate "
+            "has been revoked and is no longer valid."
+        )
+    return PdfCheck(certificate=issued, matches=True, message=message % {"number": issued.number})

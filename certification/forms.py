@@ -1,7 +1,10 @@
 """Forms of the certification pages. They check input; every decision is made by applications.py,
 staffing.py and scoring.py."""
+import warnings
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 from academy.organisation.models import Person
 from courses.forms import DateTimeLocalInput
@@ -14,6 +17,10 @@ MAX_PROOF_BYTES = 5 * 1024 * 1024
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 PROOF_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png")
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png")
+PHOTO_FORMATS = ("JPEG", "PNG")
+# A phone camera's photo is at most about 4000 pixels a side; the certificate prints 300 × 400. A file can
+# declare far more than it holds (a 175 KB PNG of 15000 × 12000 pixels), and decoding it then costs gigabytes.
+MAX_PHOTO_SIDE = 4000
 
 
 class DateInput(forms.DateInput):
@@ -21,6 +28,38 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _check_photo_image(upload) -> None:
+    """The photo must be a JPEG or PNG image Pillow can read, of at most MAX_PHOTO_SIDE pixels a side. Only
+    the header is read for the size; verify() then checks the file without decoding its pixels."""
+    kind_message = _("The photo could not be read as a JPG or PNG image. Take or save it again and upload it.")
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns of a decompression bomb before it refuses one: both are refused here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                width, height = image.size
+                image_format = image.format
+                if width > MAX_PHOTO_SIDE or height > MAX_PHOTO_SIDE:
+                    raise forms.ValidationError(_too_large_message(width, height))
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise forms.ValidationError(_("The photo declares far too many pixels to be a photo.")) from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        raise forms.ValidationError(kind_message) from None
+    finally:
+        upload.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise forms.ValidationError(kind_message)
+
+
+def _too_large_message(width: int, height: int) -> str:
+    return _(
+        "The photo is %(width)s × %(height)s pixels; at most %(max)s × %(max)s are accepted. Save it smaller and "
+        "upload it again."
+    ) % {"width": width, "height": height, "max": MAX_PHOTO_SIDE}
 
 
 def _check_upload(upload, *, extensions, max_bytes, kind_message, size_message):
@@ -78,11 +117,13 @@ class ApplyForm(forms.Form):
         upload = self.cleaned_data.get("photo")
         if not upload:
             return upload
-        return _check_upload(
+        _check_upload(
             upload, extensions=PHOTO_EXTENSIONS, max_bytes=MAX_PHOTO_BYTES,
             kind_message=_("Upload the photo as a JPG or PNG file."),
             size_message=_("The photo is larger than 2 MB."),
         )
+        _check_photo_image(upload)
+        return upload
 
     def clean(self):
         cleaned_data = super().clean()

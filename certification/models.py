@@ -679,3 +679,22 @@ class IssueJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class IssueFailure(models.Model):
+    """A candidate whose certificate a job could not issue, and why. The job issues the others regardless, and
+    its page lists these; issuing again tries them once more."""
+
+    job = models.ForeignKey(IssueJob, on_delete=models.CASCADE, related_name="failures")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["job", "application"], name="issue_failure_once_per_job")]
+        verbose_name = _("certificate not issued")
+        verbose_name_plural = _("certificates not issued")
+
+    def __str__(self):
+        return f"{self.job} · {self.application_id}"

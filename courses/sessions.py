@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from openpyxl import load_workbook
 
+from academy import spreadsheets
 from academy.accounts import phone as mobile_numbers
 from academy.organisation import resident_id
 from academy.organisation.models import Person
@@ -36,6 +37,8 @@ from .plans import plan_statuses_refresh
 
 # An enrolment list is a class list, not a roster: beyond this many rows it is a mistake.
 MAX_ENROLMENT_FILE_ROWS = 2000
+# What a workbook of that many rows may unpack to, with room for formatting: a real one unpacks to well under 1 MB.
+MAX_ENROLMENT_FILE_UNPACKED_BYTES = 10 * 1024 * 1024
 # Wrong check-in codes a trainee may type before waiting: six digits must not be guessable by trying.
 CHECK_IN_MAX_FAILURES = 10
 CHECK_IN_FAILURE_SECONDS = 15 * 60
@@ -282,25 +285,37 @@ def enrolment_file_check(*, session: TrainingSession, upload) -> EnrolmentFile:
 
 
 def _first_column(upload) -> list[tuple[int, str]]:
-    """(row number, text) of the first column of a .csv or .xlsx upload."""
+    """(row number, text) of the first column of a .csv or .xlsx upload. Sizes are checked before the file is
+    parsed and rows are read only up to the limit (a heading row and MAX_ENROLMENT_FILE_ROWS people)."""
     name = upload.name.lower()
-    if name.endswith(".xlsx"):
-        try:
-            workbook = load_workbook(upload, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ValueError(_("This file could not be read as an Excel (.xlsx) workbook.")) from error
-        try:
-            sheet = workbook.worksheets[0]
-            return [
-                (number, _cell_text(row[0] if row else None))
-                for number, row in enumerate(sheet.iter_rows(max_col=1, values_only=True), start=1)
-            ]
-        finally:
-            workbook.close()
-    if name.endswith(".csv"):
-        text = _decode(upload.read())
-        rows = csv.reader(io.StringIO(text))
-        return [(number, _cell_text(row[0] if row else "")) for number, row in enumerate(rows, start=1)]
+    try:
+        if name.endswith(".xlsx"):
+            spreadsheets.xlsx_upload_check(
+                upload, max_rows=MAX_ENROLMENT_FILE_ROWS, max_unpacked_bytes=MAX_ENROLMENT_FILE_UNPACKED_BYTES
+            )
+            try:
+                workbook = load_workbook(upload, read_only=True, data_only=True)
+            except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+                raise ValueError(_("This file could not be read as an Excel (.xlsx) workbook.")) from error
+            try:
+                sheet = workbook.worksheets[0]
+                # Read the rows the file holds, not the size it declares (which may be wrong either way).
+                sheet.reset_dimensions()
+                rows = spreadsheets.rows_capped(
+                    sheet.iter_rows(max_col=1, values_only=True), max_rows=MAX_ENROLMENT_FILE_ROWS
+                )
+                return [(number, _cell_text(row[0] if row else None)) for number, row in enumerate(rows, start=1)]
+            finally:
+                workbook.close()
+        if name.endswith(".csv"):
+            text = _decode(upload.read())
+            try:
+                rows = spreadsheets.rows_capped(csv.reader(io.StringIO(text)), max_rows=MAX_ENROLMENT_FILE_ROWS)
+                return [(number, _cell_text(row[0] if row else "")) for number, row in enumerate(rows, start=1)]
+            except csv.Error as error:  # a field past the csv module's own limit, or a stray NUL
+                raise ValueError(_("This file could not be read as CSV.")) from error
+    except spreadsheets.SpreadsheetRefused as refused:
+        raise ValueError(refused.message) from refused
     raise ValueError(_("Upload a .csv or .xlsx file."))
 
 

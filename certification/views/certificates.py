@@ -50,17 +50,23 @@ def issue_job(request, pk):
             "progress": job.progress,
             "processed_rows": job.done,
             "total_rows": job.total,
+            "failed": job.failures.count(),
         })
     issued = (
         Certificate.objects.filter(application__session=job.session).select_related("person").order_by("number")
     )
     page = Paginator(issued, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
+    # Candidates the job could not issue, with the reason: the others are issued regardless.
+    failures = list(job.failures.select_related("application__person").order_by("application__person__name"))
     return render(request, "certification/issue_job.html", {
         "job": job,
         "session": job.session,
         "page_obj": page,
         "issued_count": page.paginator.count,
-        "badge": {IssueJob.Status.DONE: "badge-ok", IssueJob.Status.FAILED: "badge-bad"}.get(job.status, ""),
+        "failures": failures,
+        "badge": "badge-bad" if failures else {
+            IssueJob.Status.DONE: "badge-ok", IssueJob.Status.FAILED: "badge-bad",
+        }.get(job.status, ""),
     })
 
 

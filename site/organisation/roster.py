@@ -19,7 +19,6 @@ the commit, and on SQLite a write through a second connection would wait for tha
 page shows a moving bar without a percentage while applying (seconds for 25,000 rows, see
 bench/roster_import.py).
 """
-import csv
 import datetime
 import io
 import logging
@@ -38,6 +37,7 @@ from django.utils.translation import gettext as _, pgettext
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from academy import spreadsheets
 from academy.accounts import phone
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person
@@ -71,6 +71,8 @@ CHUNK_ROWS = 500
 BATCH_SIZE = 1000
 MAX_ROWS = 100_000
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# What a workbook of MAX_ROWS rows may unpack to: 100,000 rows of the template's columns unpack to about 60 MB.
+MAX_UNPACKED_BYTES = 150 * 1024 * 1024
 FILE_TYPES = (".xlsx", ".csv")
 # The row of the first person: the spreadsheet's row 1 holds the column headings.
 FIRST_DATA_ROW = 2
@@ -228,18 +230,19 @@ def read_roster(data: bytes, *, name: str) -> tuple[list[tuple[int, dict[str, st
     else:
         frame = _read_csv(data)
     positions, headings = _map_headings([str(heading) for heading in frame.columns])
+    if len(frame) > MAX_ROWS:
+        raise RosterFileError(spreadsheets.too_many_rows_message(MAX_ROWS))
     rows = []
     for index, values in enumerate(frame.itertuples(index=False, name=None)):
         cells = {field_name: _clean(values[position]) for field_name, position in positions.items()}
+        if any(len(text) > spreadsheets.MAX_CELL_CHARS for text in cells.values()):
+            raise RosterFileError(
+                spreadsheets.cell_too_long_message(row=index + FIRST_DATA_ROW, max_chars=spreadsheets.MAX_CELL_CHARS)
+            )
         if any(cells.values()):
             rows.append((index + FIRST_DATA_ROW, cells))
     if not rows:
         raise RosterFileError(_("The file has no rows below its column headings."))
-    if len(rows) > MAX_ROWS:
-        raise RosterFileError(
-            _("The file has %(count)s rows; at most %(max)s can be imported at once. Split it into several files.")
-            % {"count": len(rows), "max": MAX_ROWS}
-        )
     return rows, headings
 
 
@@ -249,6 +252,13 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
             _("The file is not an Excel workbook (.xlsx). Save it from Excel or WPS and upload it again.")
         )
     try:
+        # Sizes first: the archive's table of contents and the sheet's declared rows, before any parsing.
+        spreadsheets.xlsx_upload_check(
+            io.BytesIO(data), max_rows=MAX_ROWS, max_unpacked_bytes=MAX_UNPACKED_BYTES
+        )
+    except spreadsheets.SpreadsheetRefused as refused:
+        raise RosterFileError(refused.message) from refused
+    try:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
             # A converter per column reads each cell as the text a person sees in it (see _cell_text);
             # dtype=str would pass numbers through floating point first. The converters are given by
@@ -256,8 +266,10 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
             first_row = next(book.book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
             # Empty cells at the end of the first row (formatted but blank) are not columns to pandas.
             width = max((position + 1 for position, value in enumerate(first_row) if value is not None), default=0)
+            # One row more than allowed is enough to refuse the file, whatever its dimension claimed.
             return pd.read_excel(
-                book, sheet_name=0, header=0, converters={position: _cell_text for position in range(width)}
+                book, sheet_name=0, header=0, converters={position: _cell_text for position in range(width)},
+                nrows=MAX_ROWS + 1,
             )
     except RosterFileError:
         raise
@@ -295,12 +307,16 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     text = _decode(data)
     try:
         # skip_blank_lines=False keeps row numbers as the spreadsheet shows them.
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, nrows=MAX_ROWS + 1
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         logger.info("Unreadable roster CSV: %r", error)
         raise RosterFileError(
             _("The file could not be read as CSV. Save it again as “CSV UTF-8” and upload it again.")
         ) from error
+    # The platform's own csv files (the template) write codes as ="330102001201" so that Excel keeps them as text.
+    return frame.replace(r'^="(\d+)"$', r"\1", regex=True)
 
 
 def _decode(data: bytes) -> str:
@@ -869,11 +885,10 @@ TEMPLATE_ROWS = 5000  # rows formatted (text cells, drop-down lists) below the h
 
 def template_csv() -> bytes:
     """Headings and the example row, UTF-8 with the byte-order mark Excel needs to show Chinese."""
-    output = io.StringIO()
-    writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow([column.heading for column in COLUMNS])
-    writer.writerow([EXAMPLE_ROW[column.field] for column in COLUMNS])
-    return output.getvalue().encode("utf-8-sig")
+    return spreadsheets.spreadsheet_bytes("csv", [spreadsheets.Sheet(
+        title="名册(roster)", header=[column.heading for column in COLUMNS],
+        rows=[[EXAMPLE_ROW[column.field] for column in COLUMNS]],
+    )])
 
 
 def template_xlsx() -> bytes:

@@ -2,13 +2,15 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from academy.organisation.models import PostKind, Region
+from academy.audit.models import AuditAction, AuditEntry
+from academy.organisation.models import Person, PostKind, Region
 from academy.storage import private_storage
 from analytics import exports
 from analytics.models import ExportJob
@@ -29,9 +31,14 @@ def request_export(client, django_capture_on_commit_callbacks, **fields):
     return ExportJob.objects.latest("created_at")
 
 
-def csv_rows(response):
+def csv_rows(response, *, as_excel_shows=True):
+    """The rows of a csv download; codes written ="330102001001" (so that Excel keeps them as text) are read
+    as the text Excel shows, unless asked for the cells as written."""
     content = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(content)))
+    rows = list(csv.reader(io.StringIO(content)))
+    if not as_excel_shows:
+        return rows
+    return [[re.sub(r'^="(\d+)"$', r"\1", cell) for cell in row] for row in rows]
 
 
 def download(client, job):
@@ -160,3 +167,59 @@ def test_a_job_runs_once(client, world, django_capture_on_commit_callbacks):
     exports.export_run(job=job)  # a redelivered message
     job.refresh_from_db()
     assert job.file.name == name
+
+
+HOSTILE = '=HYPERLINK("http://evil.example","x")'
+# What makes a spreadsheet run a cell (OWASP); the test says it again rather than trusting the code's list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def all_cells(job, client):
+    response = download(client, job)
+    if job.file_format == "csv":
+        return [cell for row in csv_rows(response, as_excel_shows=False) for cell in row]
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert not [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    return [cell.value for row in sheet.iter_rows() for cell in row]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_no_export_lets_a_name_run_as_a_formula(client, world, django_capture_on_commit_callbacks, file_format):
+    """A person's and a township's name set to a formula come out as quoted text (institutions: the dashboards'
+    test)."""
+    Person.objects.filter(pk=world.people.home_missing.person_id).update(name=HOSTILE)
+    Region.objects.filter(code="330102001").update(name="+" + HOSTILE)
+    client.force_login(user_with_role("province_admin"))
+    for kind, tier in [("untrained", ""), ("coverage", DIRECTORS)]:
+        job = request_export(client, django_capture_on_commit_callbacks, kind=kind, tier=tier, file_format=file_format)
+        texts = [cell for cell in all_cells(job, client) if isinstance(cell, str)]
+        live = [text for text in texts if text.startswith(FORMULA_STARTS) and not re.fullmatch(r'="\d+"', text)]
+        assert not live, (kind, live)
+        assert any(text.startswith("'=HYPERLINK") or "+=HYPERLINK" in text for text in texts), kind
+
+
+def test_csv_exports_keep_village_codes_as_text(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks)
+    rows = csv_rows(download(client, job), as_excel_shows=False)
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["上城未训"][2] == f'="{world.villages.home_b.code}"'  # Excel would show 3.30102E+11 otherwise
+
+
+def test_the_xlsx_export_has_a_bold_frozen_header_and_column_widths(client, world, django_capture_on_commit_callbacks):
+    client.force_login(user_with_role("county_admin"))
+    job = request_export(client, django_capture_on_commit_callbacks, file_format="xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(download(client, job).streaming_content))).active
+    assert all(cell.font.b for cell in sheet[1]) and sheet.freeze_panes == "A2"
+    assert all(sheet.column_dimensions[letter].width >= 8 for letter in "ABCDEFGHI")
+
+
+def test_an_export_of_people_is_recorded_in_the_audit_trail(client, world, django_capture_on_commit_callbacks):
+    user = user_with_role("county_admin")
+    client.force_login(user)
+    job = request_export(client, django_capture_on_commit_callbacks, region="330102")
+    entry = AuditEntry.objects.get(action=AuditAction.PERSONAL_DATA_EXPORTED)
+    assert entry.actor == user and entry.region_code == "330102"
+    assert entry.detail["export"] == "untrained" and entry.detail["rows"] == job.total_rows == 4
+    request_export(client, django_capture_on_commit_callbacks, kind="coverage", tier=DIRECTORS)
+    assert AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_EXPORTED).count() == 1  # counts only

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from academy.organisation.models import PostKind
+from academy.organisation.models import Institution, PostKind, Region
 from analytics.dashboards import DASHBOARDS
 from courses.years import training_year
 from tests.factories import user_with_role
@@ -150,3 +150,31 @@ def test_the_pdf_download_is_in_the_readers_language(client):
     assert "儿童主任" in text and "浙江省" in text
     required, trained = recount(PostKind.CHILD_DIRECTOR, YEAR, "33")
     assert percent(required, trained) in text
+
+
+HOSTILE = '=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_no_dashboard_export_lets_a_name_run_as_a_formula(client, file_format):
+    """Cities and institutions named like formulas come out of every dashboard as quoted text."""
+    random_world(11)
+    Region.objects.filter(code="3301").update(name=HOSTILE)
+    Institution.objects.update(name="@" + HOSTILE)
+    signed_in(client, "province_admin")
+    quoted = set()
+    for slug in DASHBOARDS:
+        response = client.get(export_url(file_format, slug), {"year": YEAR})
+        assert response.status_code == 200, slug
+        if file_format == "csv":
+            cells = [cell for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for cell in row]
+        else:
+            workbook = load_workbook(io.BytesIO(response.content))
+            every = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+            assert not [cell.coordinate for cell in every if cell.data_type == "f"], slug
+            cells = [cell.value for cell in every]
+        texts = [cell for cell in cells if isinstance(cell, str)]
+        assert not [text for text in texts if text.startswith(("=", "+", "-", "@", "\t", "\r"))
+                    and not re.fullmatch(r'="\d+"', text)], slug
+        quoted |= {text for text in texts if text in ("'" + HOSTILE, "'@" + HOSTILE)}
+    assert quoted == {"'" + HOSTILE, "'@" + HOSTILE}

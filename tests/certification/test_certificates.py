@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 import qrcode
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 from PIL import ImageChops
@@ -22,10 +23,11 @@ from certification.certificates import (
 )
 from academy.audit.models import AuditAction
 from academy.audit.models import AuditEntry as TrailEntry
-from certification.models import Certificate, IssueJob, Outcome, StaffAssignment, StaffRole
+from certification.models import Application, Certificate, IssueJob, Outcome, StaffAssignment, StaffRole
 from tests.factories import UserFactory, user_with_role
+from tests.hostile import png_declaring
 
-from .conftest_certificates import ISSUED_ON, make_application, make_session
+from .conftest_certificates import ISSUED_ON, make_application, make_session, photo_bytes
 from .conftest_certificates import centre, passed_application, signed_off_session  # noqa: F401  (fixtures)
 
 POPPLER = {tool: shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo", "pdfimages")}
@@ -131,6 +133,12 @@ def test_the_batch_issues_each_passed_candidate_once(signed_off_session):
     assert dict(Certificate.objects.values_list("application_id", "number")) == numbers
 
 
+def with_hostile_photo(application):
+    """A photo stored before photos were checked at upload: 175 KB that declare 15000 × 12000 pixels."""
+    application.photo.save("photo.png", ContentFile(png_declaring(15000, 12000)), save=True)
+    return application
+
+
 @pytest.mark.django_db
 def test_each_issued_certificate_is_in_the_audit_trail_once_naming_who_started_the_batch(signed_off_session):
     make_application(signed_off_session, name="陈静")
@@ -144,31 +152,21 @@ def test_each_issued_certificate_is_in_the_audit_trail_once_naming_who_started_t
 
 
 @pytest.mark.django_db
-def test_a_batch_that_fails_is_marked_so_and_a_rerun_completes_it(signed_off_session):
+def test_one_candidate_that_cannot_be_issued_fails_alone_and_a_rerun_completes_it(signed_off_session):
     for name in ("陈静", "刘洋", "赵敏"):
         make_application(signed_off_session, name=name)
-    job = issue_job(signed_off_session)
-    real_render = certificates.certificate_render_pdf
-    calls = []
+    bad = with_hostile_photo(Application.objects.get(person__name="刘洋"))
 
-    def render_failing_the_second(certificate):
-        calls.append(certificate.number)
-        if len(calls) == 2:
-            raise RuntimeError("out of disk space")
-        return real_render(certificate)
+    job = issue_job_run(job_id=issue_job(signed_off_session).pk)
+    assert job.status == IssueJob.Status.DONE and job.total == 3 and job.done == 2
+    assert set(Certificate.objects.exclude(pdf="").values_list("holder_name", flat=True)) == {"陈静", "赵敏"}
+    [failure] = job.failures.all()
+    assert failure.application == bad and "刘洋" in failure.reason and "pixels" in failure.reason
 
-    with mock.patch.object(certificates, "certificate_render_pdf", side_effect=render_failing_the_second):
-        with pytest.raises(RuntimeError):
-            issue_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == IssueJob.Status.FAILED and "out of disk space" in job.failure_message
-    assert job.done == 1 and job.total == 3
-    numbers_before = set(Certificate.objects.values_list("number", flat=True))
-
-    job = issue_job_run(job_id=job.pk)
-    assert job.status == IssueJob.Status.DONE and job.done == 3 and not job.failure_message
-    assert Certificate.objects.count() == 3 and not Certificate.objects.filter(pdf="").exists()
-    assert numbers_before <= set(Certificate.objects.values_list("number", flat=True))
+    bad.photo.save("photo.jpg", ContentFile(photo_bytes()), save=True)  # the photo replaced
+    job = issue_job_run(job_id=issue_job(signed_off_session).pk)
+    assert job.status == IssueJob.Status.DONE and job.done == 3 and not job.failures.exists()
+    assert Certificate.objects.exclude(pdf="").count() == 3
     assert set(Certificate.objects.values_list("number", flat=True)) == {
         f"S000133000001264{serial:06d}" for serial in (1, 2, 3)
     }
@@ -442,7 +440,7 @@ def test_the_job_page_shows_progress_while_it_runs(client, signed_off_session):
     status = client.get(reverse("certification:issue_job", args=[job.pk]), HTTP_ACCEPT="application/json").json()
     assert status == {
         "status": "pending", "status_label": status["status_label"], "running": True, "progress": 25,
-        "processed_rows": 10, "total_rows": 40,
+        "processed_rows": 10, "total_rows": 40, "failed": 0,
     }
 
 
@@ -496,3 +494,17 @@ def test_nobody_else_revokes(client, issued, who, status):
     response = client.post(reverse("certification:certificate_revoke", args=[issued.public_id]), {"reason": "x"})
     issued.refresh_from_db()
     assert response.status_code == status and issued.is_valid
+
+
+@pytest.mark.django_db
+def test_the_job_page_names_the_candidate_that_could_not_be_issued(client, signed_off_session, django_capture_on_commit_callbacks):
+    make_application(signed_off_session, name="陈静")
+    with_hostile_photo(make_application(signed_off_session, name="刘洋"))
+    client.force_login(user_with_role("county_admin"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certification:issue_start", args=[signed_off_session.public_id]))
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 certificates are issued; 1 candidate could not be issued" in page
+    assert "刘洋" in page and "declares far too many pixels" in page and "Issue the rest" in page
+    status = client.get(response["Location"], HTTP_ACCEPT="application/json").json()
+    assert status["status"] == "done" and status["processed_rows"] == 1 and status["failed"] == 1

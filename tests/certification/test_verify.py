@@ -1,6 +1,7 @@
 """Public verification, without signing in: by number, by the certificate's page (the QR code), by uploading
 its PDF; masked names, never the ID number; rate limited per address."""
 import io
+import time
 from unittest import mock
 
 import pytest
@@ -11,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 
 from certification import certificates
 from certification.certificates import certificate_check_pdf, certificate_issue, certificate_revoke
-from courses.pdf import html_to_pdf
+from tests.hostile import pdf_with_a_huge_stream
 
 from .conftest_certificates import ISSUED_ON
 from .conftest_certificates import centre, passed_application, signed_off_session  # noqa: F401  (fixtures)
@@ -189,15 +190,17 @@ def test_the_issued_pdf_of_a_revoked_certificate_matches_but_says_revoked(client
     assert "REVOKED" in text_of(response) and "Genuine" not in text_of(response)
 
 
+NOT_ISSUED = "This file is not a certificate PDF issued by this platform, or it has been changed since it was issued."
+
+
 @pytest.mark.django_db
 def test_a_pdf_drawn_again_with_another_name_does_not_match(client, issued):
     issued.holder_name = "李大伟"  # not saved: a forger's copy of the template
     forged = certificates.certificate_render_pdf(issued)
     response = upload(client, forged, HTTP_ACCEPT_LANGUAGE="en")
     check = response.context["check"]
-    assert not check.matches and check.certificate.pk == issued.pk
-    assert "does not match the certificate issued with number S000133000001264000001" in text_of(response)
-    assert "Genuine" not in text_of(response)
+    assert not check.matches and check.certificate is None
+    assert NOT_ISSUED in text_of(response) and "Genuine" not in text_of(response)
 
 
 @pytest.mark.django_db
@@ -207,34 +210,35 @@ def test_a_pdf_rewritten_by_another_program_does_not_match(issued):
     rewritten = io.BytesIO()
     writer.write(rewritten)
     check = certificate_check_pdf(data=rewritten.getvalue())
-    assert not check.matches and check.certificate.pk == issued.pk and issued.number in check.message
+    assert not check.matches and check.certificate is None and check.message.startswith(NOT_ISSUED)
 
 
 @pytest.mark.django_db
-def test_a_pdf_with_a_number_never_issued(issued):
-    pdf = html_to_pdf("<p>证书编号 S000133000001264000777</p>")
-    check = certificate_check_pdf(data=pdf)
-    assert not check.matches and check.certificate is None and "S000133000001264000777" in check.message
-
-
-@pytest.mark.django_db
-def test_a_pdf_without_a_number(client):
-    response = upload(client, html_to_pdf("<p>一份普通的文件</p>"), HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200 and "No certificate number was found" in text_of(response)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("data", [b"", b"hello, world", b"\x89PNG\r\n\x1a\n" + bytes(200), b"%PDF-1.7\n" + bytes(range(256)) * 8])
-def test_garbage_gets_a_clear_message_not_an_error(client, data):
+def test_a_pdf_that_inflates_to_megabytes_is_answered_at_once_without_being_read(client, issued):
+    """Anyone may upload here: a small PDF whose stream inflates to 20 MB cost 10-20 s of a worker when the
+    file was parsed. It is compared by its SHA-256 only, so it is answered in the time it takes to hash it."""
+    data = pdf_with_a_huge_stream(megabytes=20)
+    assert len(data) < 200 * 1024
+    started = time.monotonic()
     response = upload(client, data, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200
+    assert time.monotonic() - started < 2
+    assert response.status_code == 200 and NOT_ISSUED in text_of(response)
+    assert "S000133000001264000001" not in text_of(response)  # the number inside it was never read
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", [b"hello, world", b"\x89PNG\r\n\x1a\n" + bytes(200), b"%PDF-1.7\n" + bytes(range(256)) * 8])
+def test_anything_else_gets_the_same_clear_answer(client, data):
+    response = upload(client, data, HTTP_ACCEPT_LANGUAGE="en")
     check = response.context["check"]
-    if data:
-        assert not check.matches and check.certificate is None
-        assert check.message in ("This file is not a PDF.", "This PDF could not be read.",
-                                 "No certificate number was found in this file.")
-    else:
-        assert response.context["form"].errors["file"]  # an empty file is refused by the form
+    assert response.status_code == 200 and not check.matches and check.certificate is None
+    assert check.message.startswith(NOT_ISSUED)
+
+
+@pytest.mark.django_db
+def test_an_empty_file_is_a_form_error(client):
+    response = upload(client, b"", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and response.context["form"].errors["file"]
 
 
 @pytest.mark.django_db

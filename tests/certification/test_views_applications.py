@@ -13,6 +13,9 @@ from certification.models import (
     Application, ApplicationStatus, Certificate, Outcome, PartResult, SessionStatus,
 )
 from tests.factories import UserFactory, user_with_role
+from tests.hostile import jpeg_declaring, png_declaring
+
+from .conftest_certificates import photo_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +288,26 @@ def test_the_home_page_marks_a_session_already_applied_for(client, session, care
     client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk})
     content = client.get(reverse("certification:home")).content.decode()
     assert "You have applied" in content and "Waiting for approval" in content
+
+
+@pytest.mark.parametrize("upload, message", [
+    (SimpleUploadedFile("me.png", png_declaring(15000, 12000)), "The photo declares far too many pixels to be a photo."),
+    (SimpleUploadedFile("me.jpg", jpeg_declaring(15000, 12000)), "The photo declares far too many pixels to be a photo."),
+    (SimpleUploadedFile("me.jpg", jpeg_declaring(6000, 4000)),
+     "The photo is 6000 × 4000 pixels; at most 4000 × 4000 are accepted."),
+    (SimpleUploadedFile("me.jpg", b"\xff\xd8\xff not really a photo"), "The photo could not be read as a JPG or PNG image."),
+])
+def test_a_photo_is_opened_and_measured_at_upload(client, session, carer, upload, message):
+    """A 175 KB file can declare 15000 × 12000 pixels; it was stored and later stopped the session's
+    certificates. Its header is read at upload, and it is refused there with a message."""
+    client.force_login(carer.user)
+    response = client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk, "photo": upload})
+    assert message in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_an_ordinary_photo_is_kept(client, session, carer):
+    client.force_login(carer.user)
+    photo = SimpleUploadedFile("me.jpg", photo_bytes(size=(3000, 4000)))
+    client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk, "photo": photo})
+    assert Application.objects.get(person=carer).photo

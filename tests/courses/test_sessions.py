@@ -2,6 +2,7 @@
 records they write."""
 import datetime
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from courses import sessions
 from courses.completion import course_status
 from courses.models import Attendance, SessionEnrolment, TrainingRecord, TrainingSession, TrainingSource
 from tests.factories import TrainingSessionFactory, make_id_number, make_scope_world, user_with_role
+from tests.hostile import xlsx_with_a_huge_cell, xlsx_with_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -429,3 +431,31 @@ def test_the_enrolled_session_is_meant_when_an_old_session_had_the_same_code(wor
 
     assert result.enrolment.session == today_session
     assert TrainingSession.objects.get(pk=old.pk).records.count() == 0
+
+
+# Hostile lists: refused before they are parsed, whole, with a message; nobody enrolled.
+
+
+def _refused_quickly(session, upload) -> str:
+    started = time.monotonic()
+    checked = sessions.enrolment_file_check(session=session, upload=upload)
+    assert time.monotonic() - started < 3
+    assert not checked.people and [error.row for error in checked.errors] == [0]
+    return checked.errors[0].message
+
+
+def test_a_list_whose_cell_holds_300_mb_is_refused_before_parsing(db):
+    upload = SimpleUploadedFile("list.xlsx", xlsx_with_a_huge_cell())
+    assert "unpacks to 300 MB" in _refused_quickly(TrainingSessionFactory(), upload)
+
+
+@pytest.mark.parametrize("declared", [None, "A1:A1"])
+def test_a_list_of_110000_rows_is_refused_whatever_its_sheet_declares(db, declared):
+    upload = SimpleUploadedFile("list.xlsx", xlsx_with_rows(110_000, header=["身份证号码"], declared=declared))
+    assert "more than 2000 rows" in _refused_quickly(TrainingSessionFactory(), upload)
+
+
+def test_a_csv_list_with_an_endless_cell_is_refused(db):
+    upload = SimpleUploadedFile("list.csv", b"id\n" + b"3" * 200_000 + b"\n")
+    message = _refused_quickly(TrainingSessionFactory(), upload)
+    assert "could not be read" in message or "more than 1000 characters" in message

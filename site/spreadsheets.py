@@ -1,0 +1,283 @@
+"""Every csv and xlsx file the platform writes, and the checks an uploaded one passes before it is parsed.
+
+Writing: an export describes its content as Sheets; ``write_csv`` and ``write_xlsx`` (or ``csv_lines`` for a
+streamed response) turn them into a file the same way for every export:
+
+- a text cell that a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return)
+  is written with an apostrophe in front (``safe_cell``, OWASP's advice against CSV injection), so a name such
+  as ``=HYPERLINK(...)`` stays a name;
+- in csv, a code or number of 12 digits or more, or one starting with 0, is written as ``="330106001001"``,
+  which Excel shows as the text it is rather than as 3.30106E+11 (a spreadsheet has no other way to read a
+  csv cell as text); numbers meant as numbers are passed as int or float and stay numbers;
+- csv starts with a byte-order mark, so Excel reads the Chinese as UTF-8;
+- xlsx has a bold header, the rows below it frozen in view, column widths fitted to the first rows, and is
+  written in openpyxl's write-only mode, so 100,000 rows take little memory.
+
+Reading: an uploaded xlsx is a zip archive; a small one can hold hundreds of megabytes of XML (one huge cell,
+or a hundred thousand rows of nothing), and openpyxl reads every shared string when it opens a workbook.
+``xlsx_upload_check`` looks at the archive's table of contents and at the sheet's declared size first, and
+``rows_capped`` stops reading at the row and cell limits, so a hostile file costs milliseconds.
+"""
+import csv
+import io
+import itertools
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+# The first characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel shows a number of more than 11 digits in scientific notation and keeps 15 digits of it.
+LONGEST_PLAIN_NUMBER = 11
+# Column widths are fitted to the header and this many first rows; a width is kept between these bounds.
+ROWS_MEASURED = 100
+WIDTH_BOUNDS = (8, 60)
+# Excel's limit on a sheet name.
+SHEET_TITLE_LENGTH = 31
+
+# Uploads. A cell longer than this is not a name, a number or a date.
+MAX_CELL_CHARS = 1000
+# A member of the archive that unpacks to more than this many times its packed size is a zip bomb: real
+# workbooks unpack about 13 times (a 100,000-row roster, tests/test_spreadsheets.py); small members are let be.
+MAX_UNPACK_RATIO = 100
+RATIO_CHECKED_ABOVE = 1024 * 1024
+
+
+# --- Writing ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A number with its Excel number format (such as "0.0%"); csv writes the value alone."""
+
+    value: Any
+    number_format: str
+
+
+@dataclass
+class Sheet:
+    """One table of an export: a sheet of a workbook, a section of a csv.
+
+    ``caption`` rows stand above the header (a title line); ``title`` names the sheet, and in a csv of several
+    sheets heads each section. ``widths`` (characters, per column) are fitted to the content when not given;
+    ``number_formats`` maps a column's index to the Excel format of its cells.
+    """
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    caption: Sequence[Sequence[Any]] = ()
+    widths: Sequence[float] = ()
+    number_formats: Mapping[int, str] = field(default_factory=dict)
+
+
+def safe_cell(value):
+    """``value`` as a cell that no spreadsheet runs as a formula: text starting with = + - @, a tab or a
+    carriage return gets an apostrophe in front. Numbers, dates and empty cells are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_cell(value) -> str:
+    if isinstance(value, Formatted):
+        value = value.value
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and (
+        len(value) > LONGEST_PLAIN_NUMBER or (len(value) > 1 and value.startswith("0"))
+    ):
+        # Only digits, so the formula can hold nothing but the text itself.
+        return f'="{value}"'
+    return str(safe_cell(value) if isinstance(value, str) else value)
+
+
+class _Line:
+    """A file-like object whose write returns the line, so csv.writer can produce lines one at a time."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(sheets: Sequence[Sheet]) -> Iterator[str]:
+    """The csv as lines of text (for a streamed response): the byte-order mark, then each sheet's caption,
+    its title if there are several sheets, header and rows; a blank line between sheets."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield "\ufeff"
+    for index, sheet in enumerate(sheets):
+        if index:
+            yield writer.writerow([])
+        for row in sheet.caption:
+            yield writer.writerow([_csv_cell(value) for value in row])
+        if len(sheets) > 1:
+            yield writer.writerow([_csv_cell(sheet.title)])
+        yield writer.writerow([_csv_cell(value) for value in sheet.header])
+        for row in sheet.rows:
+            yield writer.writerow([_csv_cell(value) for value in row])
+
+
+def write_csv(output: BinaryIO, sheets: Sequence[Sheet]) -> None:
+    """Write the csv (UTF-8) to the binary file ``output``."""
+    for line in csv_lines(sheets):
+        output.write(line.encode("utf-8"))
+
+
+def write_xlsx(output: BinaryIO, sheets: Sequence[Sheet]) -> None:
+    """Write a workbook of one sheet per Sheet to the binary file ``output``."""
+    workbook = Workbook(write_only=True)
+    used_titles: set[str] = set()
+    for sheet in sheets:
+        _write_sheet(workbook, sheet, used_titles)
+    workbook.save(output)
+
+
+def spreadsheet_bytes(file_format: str, sheets: Sequence[Sheet]) -> bytes:
+    """The sheets as a "csv" or "xlsx" file in memory (for files of a few thousand rows at most)."""
+    output = io.BytesIO()
+    {"csv": write_csv, "xlsx": write_xlsx}[file_format](output, sheets)
+    return output.getvalue()
+
+
+def _write_sheet(workbook: Workbook, sheet: Sheet, used_titles: set[str]) -> None:
+    worksheet = workbook.create_sheet(sheet_title(sheet.title, used_titles))
+    used_titles.add(worksheet.title)
+    rows = iter(sheet.rows)
+    # A write-only sheet takes its widths and frozen rows before its first row: measure the first rows ahead.
+    first_rows = list(itertools.islice(rows, ROWS_MEASURED))
+    widths = sheet.widths or _fitted_widths([sheet.header, *first_rows])
+    for index, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(index)].width = width
+    header_row = len(sheet.caption) + 1
+    worksheet.freeze_panes = f"A{header_row + 1}"
+    for number, row in enumerate(sheet.caption):
+        worksheet.append([_styled(worksheet, value, font=Font(bold=True, size=13) if number == 0 else None) for value in row])
+    bold = Font(bold=True)
+    worksheet.append([_styled(worksheet, value, font=bold) for value in sheet.header])
+    formats = sheet.number_formats
+    for row in itertools.chain(first_rows, rows):
+        worksheet.append([
+            _styled(worksheet, value, number_format=formats.get(index)) for index, value in enumerate(row)
+        ])
+
+
+def _styled(worksheet, value, *, font=None, number_format=None):
+    if isinstance(value, Formatted):
+        value, number_format = value.value, value.number_format
+    if isinstance(value, str):
+        # Control characters are not allowed in a workbook's XML: openpyxl refuses the whole file for one.
+        value = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if font is None and number_format is None:
+        return value
+    cell = WriteOnlyCell(worksheet, value=value)
+    if font is not None:
+        cell.font = font
+    if number_format is not None and value is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _display_width(value) -> int:
+    """Characters as a spreadsheet shows them: a Chinese character is about two Latin ones wide."""
+    if isinstance(value, Formatted):
+        value = value.value
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _fitted_widths(rows: list[Sequence]) -> list[float]:
+    columns = max((len(row) for row in rows), default=0)
+    low, high = WIDTH_BOUNDS
+    return [
+        min(high, max(low, 2 + max((_display_width(row[index]) for row in rows if index < len(row)), default=0)))
+        for index in range(columns)
+    ]
+
+
+def sheet_title(title: str, used: set[str]) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    cleaned = "".join(" " if char in '[]:*?/\\' else char for char in str(title)).strip() or _("Table")
+    candidate, number = cleaned[:SHEET_TITLE_LENGTH], 2
+    while candidate in used:
+        suffix = f" ({number})"
+        candidate, number = cleaned[: SHEET_TITLE_LENGTH - len(suffix)] + suffix, number + 1
+    return candidate
+
+
+# --- Reading uploads -------------------------------------------------------------------------------------
+
+
+class SpreadsheetRefused(Exception):
+    """An uploaded spreadsheet too large to read; ``message`` tells the uploader what is wrong."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def xlsx_upload_check(file: BinaryIO, *, max_rows: int, max_unpacked_bytes: int) -> None:
+    """Refuse a workbook before it is parsed: one whose archive unpacks to more than ``max_unpacked_bytes``
+    or whose parts unpack far more than real workbooks do, and one whose first sheet declares more than
+    ``max_rows`` rows below a heading row. A file that is not a workbook at all is left to the reader,
+    which names that problem. ``file`` is read from the start and left at the start."""
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        file.seek(0)
+        return
+    unpacked = sum(member.file_size for member in members)
+    bombs = [
+        member for member in members
+        if member.file_size > RATIO_CHECKED_ABOVE and member.file_size > MAX_UNPACK_RATIO * max(member.compress_size, 1)
+    ]
+    if unpacked > max_unpacked_bytes or bombs:
+        file.seek(0)
+        raise SpreadsheetRefused(_(
+            "The workbook unpacks to %(size)s MB of data, far more than its rows can hold (at most %(max)s MB). "
+            "Copy the rows into a new workbook and upload that."
+        ) % {"size": unpacked // (1024 * 1024), "max": max_unpacked_bytes // (1024 * 1024)})
+    file.seek(0)
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:  # not a workbook after all: the reader says so in its own words
+        file.seek(0)
+        return
+    try:
+        declared = workbook.worksheets[0].max_row if workbook.worksheets else None
+    finally:
+        workbook.close()
+        file.seek(0)
+    if declared is not None and declared > max_rows + 1:
+        raise SpreadsheetRefused(too_many_rows_message(max_rows))
+
+
+def too_many_rows_message(max_rows: int) -> str:
+    return _("The file has more than %(count)s rows. Split it into several files.") % {"count": max_rows}
+
+
+def rows_capped(rows: Iterable[Sequence], *, max_rows: int, max_cell_chars: int = MAX_CELL_CHARS) -> Iterator[Sequence]:
+    """``rows`` as they are read, refused (SpreadsheetRefused) past ``max_rows`` rows below a heading row or at
+    the first text cell longer than ``max_cell_chars``, whatever the file declares about itself."""
+    for number, row in enumerate(rows, start=1):
+        if number > max_rows + 1:
+            raise SpreadsheetRefused(too_many_rows_message(max_rows))
+        for value in row:
+            if isinstance(value, str) and len(value) > max_cell_chars:
+                raise SpreadsheetRefused(cell_too_long_message(row=number, max_chars=max_cell_chars))
+        yield row
+
+
+def cell_too_long_message(*, row: int, max_chars: int) -> str:
+    return _("Row %(row)s has a cell of more than %(count)s characters; no column of this file needs as many.") % {
+        "row": row, "count": max_chars,
+    }

@@ -1,0 +1,120 @@
+"""academy.spreadsheets: the one writer of every csv and xlsx file (formulas neutralised, codes kept as text,
+a bold frozen header and fitted widths) and the size checks an uploaded workbook passes before it is parsed.
+Every export's own test (analytics, people, dashboards) checks the same through its page."""
+import csv
+import io
+import time
+
+import pytest
+from django.utils import translation
+from openpyxl import load_workbook
+
+from academy import spreadsheets
+from academy.spreadsheets import Formatted, Sheet, SpreadsheetRefused, safe_cell
+
+from .hostile import xlsx_with_a_huge_cell, xlsx_with_rows
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English, whatever the catalogues hold."""
+    with translation.override("en"):
+        yield
+
+
+HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_cell_that_would_run_as_a_formula_is_quoted(value):
+    assert safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["张三", "a=b", "", None, -5, 3.5, "2024-01-01"])
+def test_other_cells_are_left_alone(value):
+    assert safe_cell(value) == value
+
+
+def sample(rows) -> list[Sheet]:
+    return [Sheet(title="名单", header=["姓名", "村（社区）代码", "人数"], rows=rows)]
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_keeps_codes_as_text_and_numbers_as_numbers():
+    rows = read_csv(spreadsheets.spreadsheet_bytes("csv", sample([
+        ["张三", "330102001201", 12], ["李四", "330102", 3.5], ["王五", "0571", None],
+    ])))
+    assert rows[1] == ["张三", '="330102001201"', "12"]  # Excel shows the text, not 3.30102E+11
+    assert rows[2] == ["李四", "330102", "3.5"]
+    assert rows[3] == ["王五", '="0571"', ""]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_no_cell_of_either_format_runs_as_a_formula(file_format):
+    data = spreadsheets.spreadsheet_bytes(file_format, sample([[value, value, 1] for value in HOSTILE]))
+    if file_format == "csv":
+        cells = [cell for row in read_csv(data) for cell in row]
+    else:
+        sheet = load_workbook(io.BytesIO(data)).active
+        cells = [cell.value for row in sheet.iter_rows() for cell in row]
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    texts = [cell for cell in cells if isinstance(cell, str)]
+    assert not [text for text in texts if text.startswith(spreadsheets.FORMULA_STARTS)]
+    assert texts.count("'" + HOSTILE[0]) == 2
+
+
+def test_xlsx_has_a_bold_frozen_header_fitted_widths_and_number_formats():
+    sheets = [Sheet(
+        title="覆盖率", caption=[["标题", "杭州市"], []], header=["地区", "比例"],
+        rows=[["上城区", Formatted(0.5, "0.0%")], ["拱墅区非常长的名字" * 3, 0.25]], number_formats={1: "0.0%"},
+    )]
+    sheet = load_workbook(io.BytesIO(spreadsheets.spreadsheet_bytes("xlsx", sheets))).active
+    assert sheet.title == "覆盖率"
+    assert sheet["A1"].value == "标题" and sheet["A1"].font.b
+    assert [cell.value for cell in sheet[3]] == ["地区", "比例"] and sheet["A3"].font.b and sheet["B3"].font.b
+    assert sheet.freeze_panes == "A4"
+    assert sheet["B4"].number_format == "0.0%" and sheet["B5"].number_format == "0.0%"
+    assert sheet.column_dimensions["A"].width > sheet.column_dimensions["B"].width >= spreadsheets.WIDTH_BOUNDS[0]
+
+
+def test_control_characters_do_not_break_a_workbook():
+    data = spreadsheets.spreadsheet_bytes("xlsx", sample([["张\x01三", "1", 1]]))
+    assert load_workbook(io.BytesIO(data)).active["A2"].value == "张三"
+
+
+# --- Uploads -------------------------------------------------------------------------------------------
+
+
+def test_a_workbook_that_unpacks_to_hundreds_of_megabytes_is_refused_before_parsing():
+    data = xlsx_with_a_huge_cell()
+    assert len(data) < 2 * 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetRefused, match="unpacks to"):
+        spreadsheets.xlsx_upload_check(io.BytesIO(data), max_rows=100_000, max_unpacked_bytes=500 * 1024 * 1024)
+    assert time.monotonic() - started < 1
+
+
+def test_a_workbook_declaring_too_many_rows_is_refused_before_reading_them():
+    data = xlsx_with_rows(110_000, header=["name"])
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetRefused, match="more than 100000 rows"):
+        spreadsheets.xlsx_upload_check(io.BytesIO(data), max_rows=100_000, max_unpacked_bytes=100 * 1024 * 1024)
+    assert time.monotonic() - started < 1
+
+
+def test_an_ordinary_workbook_passes_and_is_left_at_its_start():
+    file = io.BytesIO(xlsx_with_rows(50, header=["name"]))
+    spreadsheets.xlsx_upload_check(file, max_rows=50, max_unpacked_bytes=1024 * 1024)
+    assert file.tell() == 0 and load_workbook(file, read_only=True).active.max_row == 51
+
+
+def test_rows_are_read_up_to_the_limit_whatever_the_file_declares():
+    rows = [["heading"]] + [["x"]] * 10
+    assert len(list(spreadsheets.rows_capped(rows, max_rows=10))) == 11
+    with pytest.raises(SpreadsheetRefused, match="more than 9 rows"):
+        list(spreadsheets.rows_capped(rows, max_rows=9))
+    with pytest.raises(SpreadsheetRefused, match="Row 2 has a cell of more than 1000 characters"):
+        list(spreadsheets.rows_capped([["a"], ["b" * 1001]], max_rows=10))
