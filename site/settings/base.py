@@ -109,10 +109,10 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "academy.accounts.backends.AuthenticationBackend",
-]
+# One way to sign in for the whole site, the CMS included: allauth's, by mobile number or email, with its rate
+# limits and second factor. Django's ModelBackend is left out: it would accept the internal usernames
+# (person-<n>, guessable) wherever authenticate() is called.
+AUTHENTICATION_BACKENDS = ["academy.accounts.backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -270,6 +270,12 @@ CELERY_BEAT_SCHEDULE["purge-audit-trail"] = {
 }
 
 WAGTAIL_SITE_NAME = _("Child Welfare Workforce Academy")
+# The CMS signs people in, out and back in through allauth's pages (site/urls.py closes Wagtail's own);
+# passwords are changed and reset there too, and emails come from the roster.
+WAGTAILADMIN_LOGIN_URL = "account_login"
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = False
 WAGTAIL_CONTENT_LANGUAGES = [("zh-hans", "简体中文")]
