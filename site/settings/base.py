@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "taggit",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "academy.accounts.middleware.SecondFactorRequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -188,6 +190,16 @@ CONTENT_SECURITY_POLICY = {
 # block both, and a government network may not reach them.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# The second factor (allauth.mfa): an authenticator app's six-digit codes, with recovery codes for a lost phone.
+# System administrators and content editors must set one up before anything else (academy/accounts/
+# second_factor.py); tier administrators and assessors are offered one on their page. Codes one period (30 s)
+# early or late are accepted, for phones whose clock drifts. Wrong codes count as failed sign-ins
+# (ACCOUNT_RATE_LIMITS "login_failed", per account).
+MFA_ADAPTER = "academy.accounts.second_factor.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_TOLERANCE = 1
+SECOND_FACTOR_REQUIRED = True
 
 # Where one-time codes and reminders go by SMS. The console backend prints them; a deployment names
 # a class with a ``send(phone, text)`` method that talks to its SMS gateway.
