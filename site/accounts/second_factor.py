@@ -9,6 +9,9 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from academy.audit.models import AuditAction
+from academy.audit.services import audit_record
+
 from .models import Role
 
 REQUIRED_FOR = frozenset({Role.SYSTEM_ADMIN, Role.EDITOR})
@@ -25,6 +28,15 @@ def second_factor_offered(user) -> bool:
 
 def has_second_factor(user) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def second_factor_reset(*, user, actor=None) -> bool:
+    """Remove the authenticator app and recovery codes of ``user``, who lost both: a system administrator or a
+    content editor is asked to set up a new app at the next sign-in. Returns whether there was anything."""
+    deleted, _per_model = Authenticator.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(action=AuditAction.MFA_DEACTIVATED, actor=actor, target=user, detail={"reset": True})
+    return bool(deleted)
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -2,6 +2,7 @@
 and assessors, asked for at every sign-in once set up (by password or by a code by text message), with
 recovery codes for a lost phone."""
 import base64
+import io
 import re
 
 import pytest
@@ -9,8 +10,11 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
+from academy.audit.models import AuditAction, AuditEntry
 from tests.accounts.totp import totp_code
 from tests.factories import user_with_role
 
@@ -195,3 +199,18 @@ def test_an_offered_role_can_turn_the_app_off(client, db):
     response = client.post(reverse("mfa_deactivate_totp"))
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=user).exists()
+
+
+def test_a_lost_app_and_recovery_codes_are_reset_from_the_command_line(client, db):
+    user = make_user("editor")
+    with_authenticator(user)
+    out = io.StringIO()
+    call_command("second_factor_reset", user.phone, stdout=out)
+    assert "Removed the authenticator app" in out.getvalue()
+    assert not Authenticator.objects.filter(user=user).exists()
+    entry = AuditEntry.objects.get(action=AuditAction.MFA_DEACTIVATED)
+    assert entry.object_id == str(user.pk) and entry.detail == {"reset": True}
+    sign_in(client, user)
+    assert client.get("/cms/").url == ACTIVATE
+    with pytest.raises(CommandError, match="No account signs in with 13000000000"):
+        call_command("second_factor_reset", "13000000000")
