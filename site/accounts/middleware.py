@@ -4,8 +4,8 @@ from django.utils.translation import gettext as _
 
 from .second_factor import has_second_factor, second_factor_required
 
-# What someone who must still set up their authenticator app may reach: the set-up page, the sign-in again
-# that allauth asks for before it when the sign-in is a few minutes old, the language switch and signing out.
+# What someone who must still set up their authenticator app may reach: the set-up page, the confirmation of
+# their password that allauth asks for before it, the language switch and signing out.
 SET_UP_PAGES = frozenset({
     "mfa_activate_totp", "account_reauthenticate", "mfa_reauthenticate", "account_logout", "wagtailadmin_logout",
     "set_language",
