@@ -14,7 +14,7 @@ MOBILE = "13600000009"
 
 
 @pytest.fixture
-def editor(zhejiang_regions, settings):
+def editor(site_home, settings):  # signing out ends on the home page
     settings.SECOND_FACTOR_REQUIRED = True  # as in production; the live server's thread reads the same settings
     user = user_with_role("editor")
     user.phone = MOBILE
