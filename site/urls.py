@@ -8,6 +8,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 urlpatterns = [
+    # The CMS has no sign-in of its own: its pages send people to allauth's (settings.WAGTAILADMIN_LOGIN_URL),
+    # and Wagtail's username-and-password form, which has no limits, is replaced by a redirect.
+    path("cms/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    path("cms/password_reset/", RedirectView.as_view(pattern_name="account_reset_password")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),

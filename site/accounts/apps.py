@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "academy.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the audit trail of sign-ins)

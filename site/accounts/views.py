@@ -17,6 +17,7 @@ from . import notifications, services
 from .adapters import signed_in_by_code_recently
 from .forms import MobileChangeCodeForm
 from .models import MobileChange, Notification, Role
+from .second_factor import has_second_factor, second_factor_offered
 
 
 @login_required
@@ -38,6 +39,8 @@ def home(request):
         "admin_region": admin_region,
         "admin_region_path": region_path_label(admin_region) if admin_region else "",
         "mobile_change": MobileChange.objects.filter(user=user).first(),
+        "second_factor_offered": second_factor_offered(user),
+        "has_second_factor": second_factor_offered(user) and has_second_factor(user),
     })
 
 

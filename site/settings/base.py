@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "taggit",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "academy.accounts.middleware.SecondFactorRequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -109,10 +111,10 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "academy.accounts.backends.AuthenticationBackend",
-]
+# One way to sign in for the whole site, the CMS included: allauth's, by mobile number or email, with its rate
+# limits and second factor. Django's ModelBackend is left out: it would accept the internal usernames
+# (person-<n>, guessable) wherever authenticate() is called.
+AUTHENTICATION_BACKENDS = ["academy.accounts.backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -188,6 +190,16 @@ CONTENT_SECURITY_POLICY = {
 # block both, and a government network may not reach them.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# The second factor (allauth.mfa): an authenticator app's six-digit codes, with recovery codes for a lost phone.
+# System administrators and content editors must set one up before anything else (academy/accounts/
+# second_factor.py); tier administrators and assessors are offered one on their page. Codes one period (30 s)
+# early or late are accepted, for phones whose clock drifts. Wrong codes count as failed sign-ins
+# (ACCOUNT_RATE_LIMITS "login_failed", per account).
+MFA_ADAPTER = "academy.accounts.second_factor.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_TOLERANCE = 1
+SECOND_FACTOR_REQUIRED = True
 
 # Where one-time codes and reminders go by SMS. The console backend prints them; a deployment names
 # a class with a ``send(phone, text)`` method that talks to its SMS gateway.
@@ -270,6 +282,12 @@ CELERY_BEAT_SCHEDULE["purge-audit-trail"] = {
 }
 
 WAGTAIL_SITE_NAME = _("Child Welfare Workforce Academy")
+# The CMS signs people in, out and back in through allauth's pages (site/urls.py closes Wagtail's own);
+# passwords are changed and reset there too, and emails come from the roster.
+WAGTAILADMIN_LOGIN_URL = "account_login"
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = False
 WAGTAIL_CONTENT_LANGUAGES = [("zh-hans", "简体中文")]

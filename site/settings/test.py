@@ -20,3 +20,8 @@ WHITENOISE_AUTOREFRESH = True
 # a database file makes the second writer wait for the first, as SQLite does everywhere else.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and os.environ.get("SQLITE_TEST_DATABASE_FILE"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["SQLITE_TEST_DATABASE_FILE"]}
+
+# Tests that sign an editor or a system administrator in with force_login test their pages, not the second
+# factor; the tests of the second factor (tests/accounts/test_second_factor.py, tests/browser/test_mfa.py) turn
+# the requirement back on, as it is everywhere else.
+SECOND_FACTOR_REQUIRED = False

@@ -8,7 +8,9 @@ from wagtail.models import Page, Site
 
 from academy.accounts.models import Role, User
 from academy.home.models import AnnouncementPage, HomePage, StandardPage
+from academy.organisation.management.commands.load_demo import DEMO_TOTP_KEY
 from academy.organisation.models import Institution, Person, Post, PostKind, Region
+from tests.accounts.totp import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +125,15 @@ def test_the_demo_has_this_years_plans_part_way_to_their_target(django_capture_o
 
     _load()
     assert TrainingPlan.objects.filter(year=training_year()).count() == plans.count()
+
+
+def test_the_demo_editor_and_system_administrator_sign_in_with_the_printed_authenticator_key(client, settings):
+    settings.SECOND_FACTOR_REQUIRED = True
+    output = _load()
+    assert DEMO_TOTP_KEY in output
+    for email in ("editor@example.org", "admin@example.org"):
+        response = client.post("/accounts/login/", {"login": email, "password": "demo12345"})
+        assert response.url == "/accounts/2fa/authenticate/"
+        client.post(response.url, {"code": totp_code(DEMO_TOTP_KEY)})
+        assert client.get("/cms/").status_code == 200
+        client.logout()

@@ -8,6 +8,9 @@ import time
 import unicodedata
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
@@ -26,6 +29,10 @@ from academy.organisation.models import (
 from academy.organisation.regions import load_divisions
 
 DEMO_PASSWORD = "demo12345"
+# System administrators and content editors must sign in with a code from an authenticator app too
+# (academy/accounts/second_factor.py). The demo ones have the app set up already with this key, published
+# like the password, so that a demonstration starts in the CMS rather than at setting up an app.
+DEMO_TOTP_KEY = "DEMOKEYFORTHEACADEMYDEMOACCOUNTS"
 DEFAULT_CITIES = ["3301", "3311"]  # 杭州市 and 丽水市: a large city and a mountainous one
 DEMO_COUNTY = "330106"  # 西湖区, where the demo director, supervisor and county administrator work
 EDITORS_GROUP = "Editors"  # Wagtail's default group of page editors
@@ -116,6 +123,10 @@ class Command(BaseCommand):
         for role, mobile, email, who in [("role", "mobile", "email", "who"), *rows]:
             self.stdout.write(f"  {_padded(role, 34)}{mobile:<13}{email:<28}{who}")
         self.stdout.write(
+            "The content editor and the system administrator are also asked for a code from an authenticator "
+            f"app: add the key {DEMO_TOTP_KEY} to one (or run: oathtool --totp -b {DEMO_TOTP_KEY})."
+        )
+        self.stdout.write(
             "Everyone else on the roster has a trainee account to claim: sign in with a one-time code sent to "
             "their mobile number (the code is printed on the console)."
         )
@@ -194,8 +205,12 @@ def demo_accounts_create(*, city_codes: list[str]) -> list[tuple[str, str, str, 
         rows.append((role, mobile, email, f"{region.name} ({region.code})"))
     editor = _admin_account("demo-editor", "13800000009", "editor@example.org", password)
     editor.groups.add(_editors_group())
+    _demo_second_factor(editor)
     rows.append(("content editor 内容编辑", "13800000009", "editor@example.org", "Wagtail Editors, /cms/"))
-    _admin_account("demo-system-admin", "13800000010", "admin@example.org", password, is_superuser=True, is_staff=True)
+    system_admin = _admin_account(
+        "demo-system-admin", "13800000010", "admin@example.org", password, is_superuser=True, is_staff=True
+    )
+    _demo_second_factor(system_admin)
     rows.append(("system administrator 系统管理员", "13800000010", "admin@example.org", "superuser, /cms/"))
     return rows
 
@@ -245,6 +260,14 @@ def _admin_account(username: str, mobile: str, email: str, password: str, **fiel
     )
     EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user
+
+
+def _demo_second_factor(user: User) -> None:
+    """The published authenticator key, again on every run (someone may have set up their own app), with
+    recovery codes."""
+    Authenticator.objects.filter(user=user).delete()
+    TOTP.activate(user, DEMO_TOTP_KEY)
+    RecoveryCodes.activate(user)
 
 
 def _editors_group() -> Group:
