@@ -122,10 +122,10 @@ def rules_before(requests: list[Request], duration: float | None) -> tuple[int, 
         for made, _age in request.heartbeats:
             if made.sequence <= last_sequence:
                 continue
-            now = request.arrival_ms / 1000
+            now = request.arrival_ms  # whole milliseconds: a float of seconds would lose a second to rounding
             elapsed = INTERVAL
             if last_at is not None:
-                gap = now - last_at
+                gap = (now - last_at) / 1000
                 elapsed = INTERVAL if gap > INTERVAL + SLACK else max(0.0, gap)
             last_sequence, last_at = made.sequence, now
             study += int(elapsed)
