@@ -6,7 +6,7 @@ Run from the repository root, with PostgreSQL (127.0.0.1:5432, user postgres) an
     .venv/bin/python bench/certificates.py [--candidates 1000] [--concurrency 2] [--redis-db 11] [--keep]
 
 It creates a PostgreSQL database of its own (bench_certificates), migrates it, loads the Zhejiang divisions
-and synthesises institutions and their staff (academy.organisation.synthetic); the first --candidates carers
+and synthesises institutions and their staff (academy.demo.synthetic); the first --candidates carers
 become the passed candidates of one signed-off level-4 session, each with a photo (a photo makes the
 heaviest certificate: a JPEG besides the QR code).
 
@@ -61,7 +61,7 @@ def build_data(candidates: int):
     from django.utils import timezone
 
     from academy.accounts.models import User
-    from academy.organisation import synthetic
+    from academy.demo import synthetic
     from academy.organisation.models import Post, PostKind, Region, RegionLevel
     from academy.organisation.regions import load_divisions
     from certification.models import (

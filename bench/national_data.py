@@ -42,7 +42,7 @@ from academy.organisation.models import (
     RunLevel,
 )
 from academy.organisation.regions import load_divisions
-from academy.organisation.synthetic import (
+from academy.demo.synthetic import (
     GIVEN_NAME_FEMALE,
     GIVEN_NAME_FIRST,
     GIVEN_NAME_MALE,
@@ -456,7 +456,7 @@ def load_roster(nation: Nation, roster: Roster, *, seed: int) -> None:
 def generate_courses(nation: Nation) -> None:
     """Four course pages in the Wagtail tree (records and plans point to them), each with one text lesson
     (lesson progress points to it; plan_assign reads the lessons of required courses)."""
-    from academy.home.management.commands.load_demo_pages import home_page_as_site_root
+    from academy.demo.pages import home_page_as_site_root
 
     from courses.models import CourseIndexPage, CoursePage, LessonPage
 

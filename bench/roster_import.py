@@ -76,7 +76,7 @@ def build_template_database(database: str, workdir: Path) -> str:
     from django.db import connection
 
     from academy.accounts.models import User
-    from academy.organisation import synthetic
+    from academy.demo import synthetic
     from academy.organisation.models import Region, RegionLevel
     from academy.organisation.regions import load_divisions
 

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "courses",
     "certification",
     "analytics",
+    "academy.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from wagtail.models import Page
 
-from academy.organisation.management.commands.load_demo import DEMO_PASSWORD, DEMO_TOTP_KEY
+from academy.demo.people import DEMO_PASSWORD, DEMO_TOTP_KEY
 from certification.models import Certificate
 from tests.accounts.totp import totp_code
 

@@ -8,7 +8,7 @@ from wagtail.models import Page, Site
 
 from academy.accounts.models import Role, User
 from academy.home.models import AnnouncementPage, HomePage, StandardPage
-from academy.organisation.management.commands.load_demo import DEMO_TOTP_KEY
+from academy.demo.people import DEMO_TOTP_KEY
 from academy.organisation.models import Institution, Person, Post, PostKind, Region
 from tests.accounts.totp import totp_code
 

@@ -5,7 +5,8 @@ import pytest
 
 from academy.accounts.models import Role, User
 from academy.accounts.services import account_for_person, accounts_for_people
-from academy.organisation import resident_id, synthetic
+from academy.demo import synthetic
+from academy.organisation import resident_id
 from academy.organisation.models import (
     Institution,
     InstitutionKind,

@@ -1,6 +1,6 @@
-"""manage.py load_demo_courses: the demo training content (courses/demo/): the course catalogue, one complete
-course for each tier with lessons, a video lesson, an exam and its question bank, and a face-to-face
-session of 杭州市西湖区 for its child directors.
+"""The demo training (manage.py load_demo_courses), from the texts and media in content/: the course
+catalogue, one complete course for each tier with lessons, a video lesson, an exam and its question bank,
+a face-to-face session of 杭州市西湖区 for its child directors, and this year's training plans.
 
 Safe to run again: pages are matched by slug, questions by category and text, videos and images by title,
 the session by organiser and title; what exists is left as it is, so editors' changes survive.
@@ -14,14 +14,13 @@ from decimal import Decimal
 
 from django.core.files import File
 from django.core.files.images import ImageFile
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from wagtail.images import get_image_model
 
-from academy.home.management.commands.load_demo_pages import home_page_as_site_root
+from academy.demo import content
+from academy.demo.pages import home_page_as_site_root
 from academy.organisation.models import Person, Post, PostKind, Region, RegionLevel
-from courses import demo
 from courses.models import (
     CourseIndexPage, CoursePage, ExamDrawRule, ExamPage, LessonPage, Question, QuestionCategory, QuestionOption,
     TrainingPlan, TrainingRecord, TrainingSession, TrainingSource, Video,
@@ -38,106 +37,104 @@ class Created:
     questions: int = 0
 
 
-class Command(BaseCommand):
-    help = (
-        "Load the demo courses (one per tier, with lessons, videos, exams and question banks) and a "
-        "face-to-face session for the child directors of 西湖区. Running it again adds nothing that is there."
-    )
-
-    def handle(self, *args, **options):
-        started = time.perf_counter()
-        with transaction.atomic():
-            home = home_page_as_site_root()
-            catalogue, catalogue_created = catalogue_get_or_create(home)
-            self.stdout.write(f"Catalogue: {catalogue.title} ({'created' if catalogue_created else 'already there'})")
-            for spec in demo.COURSES:
-                created = course_load(catalogue, spec)
-                self.stdout.write(
-                    f"Course {spec['title']}: {len(created.pages)} pages and {created.questions} questions created"
-                )
-            self._load_session()
-            self._load_plans()
-        self.stdout.write(self.style.SUCCESS(f"Demo courses loaded in {time.perf_counter() - started:.1f} s"))
-
-    def _load_plans(self):
-        """This year's plans, as the organisers of box 专栏6 would make them: the province for institution
-        heads, each loaded city for its supervisors, each of its counties for their directors. The demo's
-        window is the whole year, so that it is still open whenever the demo is loaded."""
-        year = training_year()
-        window = {
-            "opens_on": datetime.date(year, 1, 1), "deadline": datetime.date(year, 12, 31),
-            "join_cutoff": datetime.date(year, 9, 30), "leave_cutoff": datetime.date(year, 12, 31),
-        }
-        courses = {spec["audience"][0]: CoursePage.objects.get(slug=spec["slug"]) for spec in demo.COURSES}
-        cities = Region.objects.filter(level=RegionLevel.CITY, children__children__children__is_synthetic=True)
-        organisers = [(PostKind.INSTITUTION_HEAD, Region.objects.filter(code="33").first())]
-        for city in cities.distinct():
-            organisers.append((PostKind.CHILD_SUPERVISOR, city))
-            organisers += [(PostKind.CHILD_DIRECTOR, county) for county in city.children.all()]
-        missing = [
-            (post_kind, organiser) for post_kind, organiser in organisers
-            if organiser is not None and not TrainingPlan.objects.filter(
-                year=year, post_kind=post_kind, organiser_region=organiser
-            ).exists()
-        ]
-        if missing:
-            # Before the plans: their assignment reads the year's records.
-            self._load_completions(year, courses)
-        for post_kind, organiser in missing:
-            plan_create(
-                year=year, post_kind=post_kind, organiser_region=organiser,
-                required_courses=[courses[post_kind]], **window,
+def courses_load(*, stdout, style) -> None:
+    """The catalogue, the courses, the session of 西湖区 and this year's plans; progress to ``stdout``."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        home = home_page_as_site_root()
+        catalogue, catalogue_created = catalogue_get_or_create(home)
+        stdout.write(f"Catalogue: {catalogue.title} ({'created' if catalogue_created else 'already there'})")
+        for spec in content.COURSES:
+            created = course_load(catalogue, spec)
+            stdout.write(
+                f"Course {spec['title']}: {len(created.pages)} pages and {created.questions} questions created"
             )
-        self.stdout.write(f"Training plans {year}: {len(missing)} created and assigned")
+        _session_load(stdout, style)
+        _plans_load(stdout)
+    stdout.write(style.SUCCESS(f"Demo courses loaded in {time.perf_counter() - started:.1f} s"))
 
-    def _load_completions(self, year, courses):
-        """Part of each tier has already completed this year's course, so that the coverage pages show a
-        province part-way to its target (synthetic, like the people)."""
-        rng = random.Random(f"demo-completions-{year}")
-        shares = {PostKind.INSTITUTION_HEAD: 0.8, PostKind.CHILD_SUPERVISOR: 0.7, PostKind.CHILD_DIRECTOR: 0.55}
-        last_day = min(timezone.localdate(), datetime.date(year, 12, 31))
-        records = []
-        for post_kind, share in shares.items():
-            course = courses[post_kind]
-            people = Post.objects.current(last_day).filter(kind=post_kind).values_list("person_id", flat=True)
-            for person_id in sorted(set(people)):
-                if rng.random() < share:
-                    records.append(TrainingRecord(
-                        person_id=person_id, year=year, source=TrainingSource.ONLINE, course=course,
-                        title=course.title, credit_hours=course.credit_hours, score=rng.randint(70, 100),
-                        completed_on=datetime.date(year, 1, 1) + datetime.timedelta(
-                            days=rng.randint(0, (last_day - datetime.date(year, 1, 1)).days)
-                        ),
-                    ))
-        TrainingRecord.objects.bulk_create(records, batch_size=2000, ignore_conflicts=True)
-        self.stdout.write(f"Completions {year}: {len(records)} synthetic course completions")
 
-    def _load_session(self):
-        spec = demo.SESSION
-        region = Region.objects.filter(code=spec["organiser_region"]).first()
-        if region is None:
-            self.stdout.write(self.style.WARNING(
-                f"Session: region {spec['organiser_region']} is not loaded (run load_regions or load_demo); no session"
-            ))
-            return
-        session, created = session_get_or_create(region, spec)
-        self.stdout.write(
-            f"Session {session.title}: {'created' if created else 'already there'}, "
-            f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}, {session.venue}, "
-            f"check-in code {session.check_in_code}"
+def _plans_load(stdout):
+    """This year's plans, as the organisers of box 专栏6 would make them: the province for institution
+    heads, each loaded city for its supervisors, each of its counties for their directors. The demo's
+    window is the whole year, so that it is still open whenever the demo is loaded."""
+    year = training_year()
+    window = {
+        "opens_on": datetime.date(year, 1, 1), "deadline": datetime.date(year, 12, 31),
+        "join_cutoff": datetime.date(year, 9, 30), "leave_cutoff": datetime.date(year, 12, 31),
+    }
+    courses = {spec["audience"][0]: CoursePage.objects.get(slug=spec["slug"]) for spec in content.COURSES}
+    cities = Region.objects.filter(level=RegionLevel.CITY, children__children__children__is_synthetic=True)
+    organisers = [(PostKind.INSTITUTION_HEAD, Region.objects.filter(code="33").first())]
+    for city in cities.distinct():
+        organisers.append((PostKind.CHILD_SUPERVISOR, city))
+        organisers += [(PostKind.CHILD_DIRECTOR, county) for county in city.children.all()]
+    missing = [
+        (post_kind, organiser) for post_kind, organiser in organisers
+        if organiser is not None and not TrainingPlan.objects.filter(
+            year=year, post_kind=post_kind, organiser_region=organiser
+        ).exists()
+    ]
+    if missing:
+        # Before the plans: their assignment reads the year's records.
+        _completions_load(stdout, year, courses)
+    for post_kind, organiser in missing:
+        plan_create(
+            year=year, post_kind=post_kind, organiser_region=organiser,
+            required_courses=[courses[post_kind]], **window,
         )
-        directors = child_directors_in(region)
-        if not directors:
-            self.stdout.write(self.style.WARNING(
-                f"Session: nobody holds a child director post in {region.name} ({region.code}); nobody enrolled "
-                "(run load_demo first for demo people)"
-            ))
-            return
-        enrolled = session_enrol_all(session, directors)
-        self.stdout.write(
-            f"Session: {enrolled} of {len(directors)} child directors of {region.name} ({region.code}) newly "
-            f"enrolled; {session.enrolments.count()} enrolled in all"
-        )
+    stdout.write(f"Training plans {year}: {len(missing)} created and assigned")
+
+
+def _completions_load(stdout, year, courses):
+    """Part of each tier has already completed this year's course, so that the coverage pages show a
+    province part-way to its target (synthetic, like the people)."""
+    rng = random.Random(f"demo-completions-{year}")
+    shares = {PostKind.INSTITUTION_HEAD: 0.8, PostKind.CHILD_SUPERVISOR: 0.7, PostKind.CHILD_DIRECTOR: 0.55}
+    last_day = min(timezone.localdate(), datetime.date(year, 12, 31))
+    records = []
+    for post_kind, share in shares.items():
+        course = courses[post_kind]
+        people = Post.objects.current(last_day).filter(kind=post_kind).values_list("person_id", flat=True)
+        for person_id in sorted(set(people)):
+            if rng.random() < share:
+                records.append(TrainingRecord(
+                    person_id=person_id, year=year, source=TrainingSource.ONLINE, course=course,
+                    title=course.title, credit_hours=course.credit_hours, score=rng.randint(70, 100),
+                    completed_on=datetime.date(year, 1, 1) + datetime.timedelta(
+                        days=rng.randint(0, (last_day - datetime.date(year, 1, 1)).days)
+                    ),
+                ))
+    TrainingRecord.objects.bulk_create(records, batch_size=2000, ignore_conflicts=True)
+    stdout.write(f"Completions {year}: {len(records)} synthetic course completions")
+
+
+def _session_load(stdout, style):
+    spec = content.SESSION
+    region = Region.objects.filter(code=spec["organiser_region"]).first()
+    if region is None:
+        stdout.write(style.WARNING(
+            f"Session: region {spec['organiser_region']} is not loaded (run load_regions or load_demo); no session"
+        ))
+        return
+    session, created = session_get_or_create(region, spec)
+    stdout.write(
+        f"Session {session.title}: {'created' if created else 'already there'}, "
+        f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}, {session.venue}, "
+        f"check-in code {session.check_in_code}"
+    )
+    directors = child_directors_in(region)
+    if not directors:
+        stdout.write(style.WARNING(
+            f"Session: nobody holds a child director post in {region.name} ({region.code}); nobody enrolled "
+            "(run load_demo first for demo people)"
+        ))
+        return
+    enrolled = session_enrol_all(session, directors)
+    stdout.write(
+        f"Session: {enrolled} of {len(directors)} child directors of {region.name} ({region.code}) newly "
+        f"enrolled; {session.enrolments.count()} enrolled in all"
+    )
 
 
 def catalogue_get_or_create(home) -> tuple[CourseIndexPage, bool]:
@@ -145,7 +142,7 @@ def catalogue_get_or_create(home) -> tuple[CourseIndexPage, bool]:
     catalogue = CourseIndexPage.objects.first()
     if catalogue is not None:
         return catalogue, False
-    return _publish(home, CourseIndexPage(**demo.CATALOGUE)), True
+    return _publish(home, CourseIndexPage(**content.CATALOGUE)), True
 
 
 def course_load(catalogue: CourseIndexPage, spec: dict) -> Created:
@@ -156,7 +153,8 @@ def course_load(catalogue: CourseIndexPage, spec: dict) -> Created:
         course = _publish(catalogue, CoursePage(
             title=spec["title"], slug=spec["slug"], summary=spec["summary"], introduction=spec["introduction"],
             audience=spec["audience"], credit_hours=Decimal(spec["credit_hours"]), pass_mark=spec["pass_mark"],
-            lessons_in_order=spec["lessons_in_order"], cover_image=demo_image(spec["cover"], demo.COVERS[spec["cover"]]),
+            lessons_in_order=spec["lessons_in_order"],
+            cover_image=demo_image(spec["cover"], content.COVERS[spec["cover"]]),
         ))
         created.pages.append(course.title)
     for lesson in spec["lessons"]:
@@ -197,15 +195,15 @@ def question_get_or_create(category: QuestionCategory, spec: dict) -> int:
 def demo_video(name: str) -> Video:
     """The Video snippet for media/NAME.mp4, with its poster and captions; its duration is read from the file
     as on upload."""
-    title = demo.VIDEOS[name]
+    title = content.VIDEOS[name]
     video = Video.objects.filter(title=title).first()
     if video is not None:
         return video
     video = Video(title=title, poster=demo_image(name, title))
-    with open(demo.MEDIA_DIR / f"{name}.mp4", "rb") as handle:
+    with open(content.MEDIA_DIR / f"{name}.mp4", "rb") as handle:
         video.duration_seconds = read_duration_seconds(handle) or 0
         video.file.save(f"{name}.mp4", File(handle), save=False)
-    with open(demo.MEDIA_DIR / f"{name}.vtt", "rb") as handle:
+    with open(content.MEDIA_DIR / f"{name}.vtt", "rb") as handle:
         video.captions.save(f"{name}.vtt", File(handle), save=False)
     video.save()
     return video
@@ -216,7 +214,7 @@ def demo_image(name: str, title: str):
     image_model = get_image_model()
     image = image_model.objects.filter(title=title).first()
     if image is None:
-        with open(demo.MEDIA_DIR / f"{name}.png", "rb") as handle:
+        with open(content.MEDIA_DIR / f"{name}.png", "rb") as handle:
             image = image_model.objects.create(title=title, file=ImageFile(handle, name=f"{name}.png"))
     return image
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the demo media in courses/demo/media/: each course's cover image, and for each slides/NAME.txt a
+# Makes the demo media in site/demo/content/media/: each course's cover image, and for each slides/NAME.txt a
 # lesson video NAME.mp4 (640x360 H.264 main, yuv420p, AAC mono, +faststart), its poster NAME.png (the
 # title slide) and NAME.vtt (Chinese captions of the narration). Slides are drawn with ffmpeg's drawtext in
 # the Droid Sans Fallback font; the Mandarin narration is spoken by espeak-ng when it is installed
@@ -11,7 +11,7 @@
 # the title slide are its subtitle), "> text" is the narration, also used as the slide's caption. The font
 # has no Latin letters or digits: write drawn text in Chinese, with full-width punctuation.
 #
-# Usage: courses/demo/make_videos.sh [slides/NAME.txt ...]   (no arguments: everything)
+# Usage: site/demo/content/make_videos.sh [slides/NAME.txt ...]   (no arguments: everything)
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from academy.accounts.models import User
 from academy.accounts.services import accounts_for_people
 
-from . import resident_id
-from .models import (
+from academy.organisation import resident_id
+from academy.organisation.models import (
     CODE_LENGTHS,
     Institution,
     InstitutionKind,

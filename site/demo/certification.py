@@ -1,5 +1,5 @@
-"""manage.py load_demo_certification: an assessment centre and three level 5 sessions at every stage, made
-through the same services as the pages:
+"""The demo certification (manage.py load_demo_certification): an assessment centre and three level 5 sessions
+at every stage, made through the same services as the pages:
 
 - one open for applications (the demo carer, 13800000004, can apply; the demo head, 13800000003, can apply
   for the carers of their home);
@@ -16,23 +16,22 @@ import random
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person
 from academy.organisation.models import Post, PostKind, Region
-from courses.models import ExamPage
-from courses.pdf import html_to_pdf
-
-from ... import applications, rules, scoring, staffing
-from ...certificates import certificate_issue, passed_applications
-from ...eligibility import eligibility_check
-from ...models import (
+from certification import applications, rules, scoring, staffing
+from certification.certificates import certificate_issue, passed_applications
+from certification.eligibility import eligibility_check
+from certification.models import (
     Application, AssessmentCentre, AuditEntry, Certificate, PartResult, Score, AssessmentSession, CentreKind, Part, Room,
     StaffRole,
 )
+from courses.models import ExamPage
+from courses.pdf import html_to_pdf
 
 CENTRE = {
     "name": "浙江省孤残儿童护理员职业技能等级认定中心", "kind": CentreKind.SOCIAL, "organisation_code": "0001",
@@ -55,10 +54,18 @@ def delete_demo_certification() -> None:
     AssessmentSession.objects.all().delete()
 
 
-class Command(BaseCommand):
-    help = "Load the demo assessment centre and sessions (open, in scoring, signed off with certificates)."
+def certification_load(*, stdout, style) -> None:
+    """The centre and the three sessions, made once (matched by title); progress to ``stdout``."""
+    _CertificationDemo(stdout, style).load()
 
-    def handle(self, *args, **options):
+
+class _CertificationDemo:
+    """What the sessions share while they are made: the demo accounts, the rule set, the centre, the seed."""
+
+    def __init__(self, stdout, style):
+        self.stdout, self.style = stdout, style
+
+    def load(self):
         self.rng = random.Random(2026)
         self.admin = User.objects.filter(username="demo-province-admin").first()
         self.assessor = User.objects.filter(phone="13800000005").first()

@@ -18,7 +18,7 @@ def callout(tone: str, title: str, body: str) -> dict:
 
 
 def video(name: str, caption: str) -> dict:
-    """A video block for the demo video ``name`` (courses/demo/media/NAME.mp4); the command puts the id of
+    """A video block for the demo video ``name`` (site/demo/content/media/NAME.mp4); the command puts the id of
     the Video snippet in place of the name."""
     return {"type": "video", "value": {"video": name, "caption": caption}}
 

@@ -1,10 +1,7 @@
-"""manage.py load_demo: everything a demonstration needs, in one command that is safe to run again.
-
-Regions (the real Zhejiang divisions), synthetic villages, institutions, people with their posts and
-trainee accounts (synthetic.py), the CMS home page with announcements (load_demo_pages), and a demo
-account for every role, printed at the end.
+"""The people of the demo (manage.py load_demo): the roster of the demo cities (villages, institutions, people
+with their posts and trainee accounts, from synthetic.py), a demo account for every role, printed at the end,
+and the deletion of all of it for --reset.
 """
-import time
 import unicodedata
 
 from allauth.account.models import EmailAddress
@@ -13,20 +10,17 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from wagtail.models import GroupPagePermission, Page
 
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person, account_phone_set
-from academy.organisation import synthetic
+from academy.demo import synthetic
+from academy.demo.certification import delete_demo_certification
 from academy.organisation.models import (
     Institution, InstitutionKind, Person, Post, PostKind, ProfessionalCategory, Region, RegionLevel,
 )
-from academy.organisation.regions import load_divisions
 
 DEMO_PASSWORD = "demo12345"
 # System administrators and content editors must sign in with a code from an authenticator app too
@@ -42,94 +36,47 @@ DEMO_ADMIN_USERNAMES = [
 ]
 
 
-class Command(BaseCommand):
-    help = (
-        "Load the demo data: Zhejiang regions, synthetic villages, institutions, people and posts for two "
-        "cities (or the whole province), the CMS home page, and a demo account for every role. Running it "
-        "again adds nothing that is already there."
+def roster_load(*, city_codes: list[str], seed: int, sizes: dict, stdout, style) -> None:
+    """Synthesise the cities (those already loaded are skipped) and the province's own institution."""
+    total = synthetic.SyntheticCounts()
+    for city in Region.objects.filter(code__in=city_codes).order_by("code"):
+        counts = synthetic.synthesise_city(city_code=city.code, seed=seed, **sizes)
+        if counts.people == 0:
+            stdout.write(f"{city.name} ({city.code}): already loaded")
+            continue
+        total.add(counts)
+        stdout.write(
+            f"{city.name} ({city.code}): {counts.villages} villages, {counts.institutions} institutions, "
+            f"{counts.people} people, {counts.posts} posts, {counts.accounts} trainee accounts"
+        )
+    counts = synthetic.synthesise_province_institution(
+        seed=seed, carers_per_institution=sizes.get("carers_per_institution", (50, 80))
     )
+    if counts.people:
+        total.add(counts)
+        stdout.write(f"{synthetic.PROVINCE_INSTITUTION_NAME}: {counts.people} people, {counts.posts} posts")
+    if total.villages:
+        stdout.write(style.WARNING(
+            f"The {total.villages} villages and communities are SYNTHETIC (is_synthetic=True): the official "
+            "division list stops at townships, so village names and 12-digit codes are made up."
+        ))
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--scale", choices=["cities", "province"], default="cities",
-            help="cities: 杭州市 and 丽水市 (about 6,000 people); province: all 11 cities (about 25,000 people)",
-        )
-        parser.add_argument(
-            "--cities", nargs="+", metavar="CODE", help="only these cities, e.g. --cities 3311 (overrides --scale)"
-        )
-        parser.add_argument(
-            "--small", action="store_true",
-            help="one or two villages per township and a few carers per institution (for tests)",
-        )
-        parser.add_argument("--seed", type=int, default=2026, help="the same seed gives the same people")
-        parser.add_argument(
-            "--reset", action="store_true",
-            help="first delete the whole roster (people, posts, their accounts), the demo institutions, the "
-            "synthetic villages and the demo accounts: for a demo database only",
-        )
 
-    def handle(self, *args, scale, cities, small, seed, reset, **options):
-        started = time.perf_counter()
-        with transaction.atomic():
-            if reset:
-                self.stdout.write("Deleting the roster and the demo data (--reset)")
-                delete_demo_data()
-            created, updated = load_divisions()
-            self.stdout.write(f"Regions: {created} created, {updated} updated (Zhejiang, province to township)")
-            all_cities = list(Region.objects.filter(level=RegionLevel.CITY).values_list("code", flat=True))
-            city_codes = cities or (all_cities if scale == "province" else DEFAULT_CITIES)
-            unknown = set(city_codes) - set(all_cities)
-            if unknown:
-                raise CommandError(f"Not city codes: {', '.join(sorted(unknown))}")
-            self._load_roster(city_codes, seed, SMALL_SIZES if small else {})
-            call_command("load_demo_pages", stdout=self.stdout)
-            call_command("load_demo_courses", stdout=self.stdout)
-            accounts = demo_accounts_create(city_codes=city_codes)
-            call_command("load_demo_certification", stdout=self.stdout)
-            call_command("load_demo_indicators", stdout=self.stdout)
-        self._print_accounts(accounts)
-        self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s"))
-
-    def _load_roster(self, city_codes, seed, sizes):
-        total = synthetic.SyntheticCounts()
-        for city in Region.objects.filter(code__in=city_codes).order_by("code"):
-            counts = synthetic.synthesise_city(city_code=city.code, seed=seed, **sizes)
-            if counts.people == 0:
-                self.stdout.write(f"{city.name} ({city.code}): already loaded")
-                continue
-            total.add(counts)
-            self.stdout.write(
-                f"{city.name} ({city.code}): {counts.villages} villages, {counts.institutions} institutions, "
-                f"{counts.people} people, {counts.posts} posts, {counts.accounts} trainee accounts"
-            )
-        counts = synthetic.synthesise_province_institution(
-            seed=seed, carers_per_institution=sizes.get("carers_per_institution", (50, 80))
-        )
-        if counts.people:
-            total.add(counts)
-            self.stdout.write(
-                f"{synthetic.PROVINCE_INSTITUTION_NAME}: {counts.people} people, {counts.posts} posts"
-            )
-        if total.villages:
-            self.stdout.write(self.style.WARNING(
-                f"The {total.villages} villages and communities are SYNTHETIC (is_synthetic=True): the official "
-                "division list stops at townships, so village names and 12-digit codes are made up."
-            ))
-
-    def _print_accounts(self, rows):
-        self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Demo accounts: every password is {DEMO_PASSWORD}"))
-        self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with the mobile number or the email.")
-        for role, mobile, email, who in [("role", "mobile", "email", "who"), *rows]:
-            self.stdout.write(f"  {_padded(role, 34)}{mobile:<13}{email:<28}{who}")
-        self.stdout.write(
-            "The content editor and the system administrator are also asked for a code from an authenticator "
-            f"app: add the key {DEMO_TOTP_KEY} to one (or run: oathtool --totp -b {DEMO_TOTP_KEY})."
-        )
-        self.stdout.write(
-            "Everyone else on the roster has a trainee account to claim: sign in with a one-time code sent to "
-            "their mobile number (the code is printed on the console)."
-        )
+def accounts_print(*, rows: list[tuple[str, str, str, str]], stdout, style) -> None:
+    """The demo accounts as a table, with how everyone else signs in."""
+    stdout.write("")
+    stdout.write(style.SUCCESS(f"Demo accounts: every password is {DEMO_PASSWORD}"))
+    stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with the mobile number or the email.")
+    for role, mobile, email, who in [("role", "mobile", "email", "who"), *rows]:
+        stdout.write(f"  {_padded(role, 34)}{mobile:<13}{email:<28}{who}")
+    stdout.write(
+        "The content editor and the system administrator are also asked for a code from an authenticator "
+        f"app: add the key {DEMO_TOTP_KEY} to one (or run: oathtool --totp -b {DEMO_TOTP_KEY})."
+    )
+    stdout.write(
+        "Everyone else on the roster has a trainee account to claim: sign in with a one-time code sent to "
+        "their mobile number (the code is printed on the console)."
+    )
 
 
 def _padded(text: str, width: int) -> str:
@@ -140,8 +87,6 @@ def _padded(text: str, width: int) -> str:
 
 def delete_demo_data() -> None:
     """The roster and everything the demo made. Institutions other than the demo ones are kept."""
-    from certification.management.commands.load_demo_certification import delete_demo_certification
-
     delete_demo_certification()
     User.objects.filter(Q(person__isnull=False) | Q(username__in=DEMO_ADMIN_USERNAMES)).delete()
     Post.objects.all().delete()

@@ -1,7 +1,6 @@
-"""manage.py load_demo_pages: the CMS side of the demo. Makes a HomePage the root of the default Wagtail
+"""The CMS side of the demo (manage.py load_demo_pages). Makes a HomePage the root of the default Wagtail
 site (replacing Wagtail's "Welcome" placeholder) and adds announcements and the help page. Pages that
 exist already, matched by slug, are left as they are, so editors' changes survive a second run."""
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from wagtail.models import Page, Site
 
@@ -165,22 +164,20 @@ HELP = {
 }
 
 
-class Command(BaseCommand):
-    help = "Make a HomePage the root of the default site and add the demo announcements and help page."
-
-    @transaction.atomic
-    def handle(self, *args, **options):
-        home = home_page_as_site_root()
-        created = []
-        for spec in ANNOUNCEMENTS:
-            if _child_page_create(home, AnnouncementPage, spec):
-                created.append(spec["title"])
-        if _child_page_create(home, StandardPage, HELP):
-            created.append(HELP["title"])
-        self.stdout.write(
-            f"Pages: {home.title} is the site root; {len(created)} pages created"
-            + (f" ({'、'.join(created)})" if created else "")
-        )
+@transaction.atomic
+def pages_load(*, stdout) -> None:
+    """The home page as the default site's root, the announcements and the help page; progress to ``stdout``."""
+    home = home_page_as_site_root()
+    created = []
+    for spec in ANNOUNCEMENTS:
+        if _child_page_create(home, AnnouncementPage, spec):
+            created.append(spec["title"])
+    if _child_page_create(home, StandardPage, HELP):
+        created.append(HELP["title"])
+    stdout.write(
+        f"Pages: {home.title} is the site root; {len(created)} pages created"
+        + (f" ({'、'.join(created)})" if created else "")
+    )
 
 
 def home_page_as_site_root() -> HomePage:
