@@ -2,8 +2,8 @@
 
 export_start() records the request and announces it (academy.jobs; receivers.py queues the task); export_run()
 writes the file. Rows are streamed from the database (iterator) into a CSV or a write-only workbook, so memory
-stays flat for 100,000 rows. The scope is read again when the job runs: an administrator moved to another region in between gets
-nothing of the old one.
+stays flat for 100,000 rows. The scope is read again when the job runs: an administrator moved to another
+region in between gets nothing of the old one.
 """
 import datetime
 import tempfile
