@@ -79,7 +79,7 @@ class BackgroundJob(models.Model):
         return min(100, self.done * 100 // self.total)
 
     def is_stale(self, now: datetime.datetime | None = None) -> bool:
-        """Unfinished with no sign of life (a progress write, a task starting) for too long: its worker was
+        """Unfinished with no sign of life (its start, a progress write) for too long: its worker was
         lost, and starting again may replace it."""
         if not self.is_running:
             return False
