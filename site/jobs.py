@@ -25,9 +25,6 @@ from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
-# A job waiting or running with no sign of life for this long has lost its worker (setting
-# JOBS_STALE_AFTER_SECONDS). Every progress write is a sign of life, so a healthy job is never stale.
-DEFAULT_STALE_AFTER_SECONDS = 30 * 60
 # The longest failure message kept: enough for the error, not for a whole traceback.
 FAILURE_MESSAGE_CHARS = 2000
 
@@ -79,13 +76,11 @@ class BackgroundJob(models.Model):
         return min(100, self.done * 100 // self.total)
 
     def is_stale(self, now: datetime.datetime | None = None) -> bool:
-        """Unfinished with no sign of life (its start, a progress write) for too long: its worker was
-        lost, and starting again may replace it."""
+        """Unfinished with no sign of life (its start, a progress write) for JOBS_STALE_AFTER_SECONDS: its
+        worker was lost, and starting again may replace it. A healthy job writes its progress more often."""
         if not self.is_running:
             return False
-        stale_after = datetime.timedelta(
-            seconds=getattr(settings, "JOBS_STALE_AFTER_SECONDS", DEFAULT_STALE_AFTER_SECONDS)
-        )
+        stale_after = datetime.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
         last_sign = self.last_alive_at or self.started_at or self.created_at
         return last_sign < (now or timezone.now()) - stale_after
 
