@@ -1,16 +1,14 @@
 """Exports of the coverage table and the untrained list, written in the background to private storage.
 
-export_start() records the request and queues the task; export_run() writes the file. Rows are streamed
-from the database (iterator) into a CSV or a write-only workbook, so memory stays flat for 100,000 rows.
-The scope is read again when the job runs: an administrator moved to another region in between gets
-nothing of the old one.
+export_start() records the request and announces it (academy.jobs; receivers.py queues the task); export_run()
+writes the file. Rows are streamed from the database (iterator) into a CSV or a write-only workbook, so memory
+stays flat for 100,000 rows. The scope is read again when the job runs: an administrator moved to another
+region in between gets nothing of the old one.
 """
 import datetime
-import logging
 import tempfile
 
 from django.core.files import File
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -18,6 +16,7 @@ from academy import spreadsheets
 from academy.accounts import phone as mobile_numbers
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
+from academy.jobs import job_announce, job_fail, job_progress, job_start
 from academy.organisation.models import PostKind, Region, RegionLevel
 from academy.organisation.scope import scope_for
 from academy.organisation.selectors import region_path_label
@@ -26,39 +25,41 @@ from courses.models import PlanStatus
 from . import selectors
 from .models import ExportJob
 
-logger = logging.getLogger(__name__)
-
 # A download link works this long after the job is asked for.
 EXPORT_LIFETIME = datetime.timedelta(hours=24)
 # Rows read from the database at a time, and how often the progress is saved.
 EXPORT_CHUNK = 2000
 
 
-def export_start(*, user, kind: str, file_format: str, params: dict) -> ExportJob:
-    """Record an export of ``kind`` with the list's filters and queue it; the page then follows it."""
-    from .tasks import run_export  # tasks.py imports this module
+class ExportRefused(Exception):
+    """The requester's scope changed since the export was asked for: nothing is written."""
 
+
+def export_start(*, user, kind: str, file_format: str, params: dict) -> ExportJob:
+    """Record an export of ``kind`` with the list's filters and announce it; the page then follows it."""
     job = ExportJob.objects.create(
         created_by=user, kind=kind, file_format=file_format,
         params={**params, "language": translation.get_language()},
         expires_at=timezone.now() + EXPORT_LIFETIME,
     )
-    transaction.on_commit(lambda: run_export.delay(str(job.pk)))
+    job_announce(job)
     return job
 
 
 def export_run(*, job: ExportJob) -> None:
     """Write the file. Runs once: a job that is no longer waiting (done, failed, or taken by another
-    worker after a redelivered message) is left alone."""
-    taken = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING
-    )
-    if not taken:
+    worker after a redelivered message) is left alone. An export the requester may no longer see is failed,
+    and nothing is written."""
+    if not job_start(ExportJob, job.pk, from_statuses=[ExportJob.Status.PENDING]):
         return
     job.refresh_from_db()
     with translation.override(job.params.get("language") or None):
-        header, rows, total = _content(job)
-        ExportJob.objects.filter(pk=job.pk).update(total_rows=total)
+        try:
+            header, rows, total = _content(job)
+        except ExportRefused as refusal:
+            job_fail(ExportJob, job.pk, message=str(refusal))
+            return
+        job_progress(ExportJob, job.pk, total=total)
         with tempfile.TemporaryFile() as output:
             _write(job, header, rows, output)
             output.seek(0)
@@ -72,13 +73,6 @@ def export_run(*, job: ExportJob) -> None:
             target_label=_file_name(job), region_code=_region_code(job),
             detail={"export": job.kind, "rows": total, "format": job.file_format},
         )
-
-
-def export_fail(*, job_id, message: str) -> None:
-    logger.error("Export %s failed: %s", job_id, message)
-    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
-        status=ExportJob.Status.FAILED, finished_at=timezone.now()
-    )
 
 
 def export_expire(*, job: ExportJob) -> None:
@@ -107,7 +101,7 @@ def _content(job: ExportJob):
     params = job.params
     region_code = params.get("region") or ""
     if scope.is_empty or (region_code and not scope.contains_region_code(region_code)):
-        raise PermissionError("the export's region is outside the requester's scope")
+        raise ExportRefused("the export's region is outside the requester's scope")
     year = int(params["year"])
     if job.kind == ExportJob.Kind.COVERAGE:
         region = Region.objects.get(code=region_code) if region_code else selectors.scope_root(scope=scope)
@@ -177,8 +171,8 @@ def _write(job: ExportJob, header, rows, output) -> None:
         for written, row in enumerate(rows, start=1):
             yield row
             if written % EXPORT_CHUNK == 0:
-                ExportJob.objects.filter(pk=job.pk).update(processed_rows=written)
-        ExportJob.objects.filter(pk=job.pk).update(processed_rows=written)
+                job_progress(ExportJob, job.pk, done=written)
+        job_progress(ExportJob, job.pk, done=written)
 
     sheets = [spreadsheets.Sheet(title=str(ExportJob.Kind(job.kind).label), header=header, rows=counted(rows))]
     if job.file_format == ExportJob.Format.CSV:

@@ -1,10 +1,9 @@
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from academy.jobs import BackgroundJob
 from academy.storage import private_storage
 
 
@@ -37,9 +36,10 @@ class CoverageCount(models.Model):
         return self.completed / self.required if self.required else 1.0
 
 
-class ExportJob(models.Model):
-    """A coverage table or untrained list written to a file in the background. The file holds personal
-    data: it lives in private storage, only its owner downloads it, and only until ``expires_at``."""
+class ExportJob(BackgroundJob):
+    """A coverage table or untrained list written to a file in the background; ``total`` and ``done`` count
+    its rows. The file holds personal data: it lives in private storage, only its owner downloads it, and only
+    until ``expires_at``."""
 
     class Kind(models.TextChoices):
         COVERAGE = "coverage", _("Coverage table")
@@ -55,7 +55,6 @@ class ExportJob(models.Model):
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
     )
@@ -63,15 +62,10 @@ class ExportJob(models.Model):
     file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
     params = models.JSONField(_("filters"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    processed_rows = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.FileField(_("file"), upload_to="exports/", storage=private_storage, blank=True)
-    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"))
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("export")
         verbose_name_plural = _("exports")
 
@@ -80,19 +74,6 @@ class ExportJob(models.Model):
 
     def get_absolute_url(self):
         return reverse("analytics:export_detail", args=[self.pk])
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.RUNNING}
-
-    @property
-    def progress(self) -> int:
-        """Percent of the rows written."""
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(100, self.processed_rows * 100 // self.total_rows)
 
     def is_expired(self, now) -> bool:
         return now >= self.expires_at

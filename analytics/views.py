@@ -2,7 +2,7 @@
 a region outside it is answered 404, an export of someone else 404, an expired one 410."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from academy.accounts import phone as mobile_numbers
+from academy.jobs import job_status_response
 from academy.organisation.models import PostKind, Region
 from academy.organisation.permissions import administrator_required
 from academy.organisation.scope import scope_for
@@ -205,15 +206,7 @@ def export_detail(request, pk):
 @administrator_required
 def export_status(request, pk):
     """Polled by job_progress.js while the export is written."""
-    job = _own_export(request, pk)
-    return JsonResponse({
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "running": job.is_running,
-        "progress": job.progress,
-        "processed_rows": job.processed_rows,
-        "total_rows": job.total_rows,
-    })
+    return job_status_response(_own_export(request, pk))
 
 
 @never_cache

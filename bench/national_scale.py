@@ -252,8 +252,8 @@ def export_child(job_id: str) -> None:
     peak = memory_mb("VmHWM")
     job.refresh_from_db()
     print(json.dumps({
-        "seconds": seconds, "rss_before_mb": before, "rss_peak_mb": peak, "rows": job.total_rows,
-        "written": job.processed_rows, "status": job.status, "bytes": job.file.size if job.file else 0,
+        "seconds": seconds, "rss_before_mb": before, "rss_peak_mb": peak, "rows": job.total,
+        "written": job.done, "status": job.status, "bytes": job.file.size if job.file else 0,
     }))
 
 

@@ -202,7 +202,7 @@ def child(path: Path, database_url: str, workdir: Path) -> None:
     assert roster_import.status == RosterImport.Status.DONE, roster_import.errors[:5]
 
     print(json.dumps({
-        "rows": roster_import.total_rows,
+        "rows": roster_import.total,
         "people_before": people_before,
         "people_after": Person.objects.count(),
         "posts_after": Post.objects.count(),

@@ -9,6 +9,8 @@ class CertificationConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import receivers  # noqa: F401 (connects the receivers)
+
         post_migrate.connect(_seed_rules, sender=self)
 
 

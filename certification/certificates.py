@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
+from academy.jobs import job_announce, job_fail, job_progress, job_start
 from courses.pdf import render_pdf
 
 from .models import (
@@ -44,8 +45,6 @@ PHOTO_PIXELS = (300, 400)
 QR_BOX_PIXELS = 4
 # A batch is issued by tasks of this many applications each, run side by side by the workers.
 ISSUE_CHUNK_SIZE = 50
-# A job still waiting or running after this long has lost its worker; starting again replaces it.
-ISSUE_JOB_STALE_AFTER = datetime.timedelta(minutes=30)
 
 
 class IssueRefused(Exception):
@@ -226,9 +225,9 @@ def _photo_data_uri(application: Application) -> str | None:
 
 
 def session_issue_start(*, session: AssessmentSession, user) -> IssueJob:
-    """Queue the issuing of a signed-off session's certificates; a job already under way is returned instead."""
-    from .tasks import issue_certificates  # tasks.py imports this module
-
+    """Start issuing a signed-off session's certificates (announced on commit, queued by receivers.py); a job
+    already under way is returned instead, and one whose worker was lost (academy.jobs, ``is_stale``) is
+    replaced."""
     with transaction.atomic():
         # Two clicks at once: the second waits here, then finds the first one's job. Read afresh: the caller's
         # copy may predate the sign-off.
@@ -236,13 +235,13 @@ def session_issue_start(*, session: AssessmentSession, user) -> IssueJob:
         if not session.is_signed_off:
             raise IssueRefused(_("The session's results are not signed off yet."))
         running = session.issue_jobs.filter(status__in=[IssueJob.Status.PENDING, IssueJob.Status.RUNNING]).first()
-        if running is not None and running.created_at > timezone.now() - ISSUE_JOB_STALE_AFTER:
+        if running is not None and not running.is_stale():
             return running
         if running is not None:
-            # Its worker was lost (a session's job takes minutes): a new job completes what it left.
-            issue_job_fail(job_id=running.pk, message=_("Stopped: no worker finished it."))
+            # Its worker was lost: a new job completes what it left.
+            job_fail(IssueJob, running.pk, message=_("Stopped: no worker finished it."))
         job = IssueJob.objects.create(session=session, created_by=user, total=passed_applications(session).count())
-        transaction.on_commit(lambda: issue_certificates.delay(str(job.pk)))
+        job_announce(job)
     return job
 
 
@@ -264,8 +263,9 @@ def issue_job_plan(*, job_id) -> list[list[int]]:
     job.failures.all().delete()
     to_do = list(_applications_to_do(job.session).order_by("pk").values_list("pk", flat=True))
     total = passed_applications(job.session).count()
-    IssueJob.objects.filter(pk=job.pk).update(
-        status=IssueJob.Status.RUNNING, total=total, done=total - len(to_do), failure_message="", finished_at=None
+    job_start(
+        IssueJob, job.pk, from_statuses=[IssueJob.Status.PENDING, IssueJob.Status.RUNNING, IssueJob.Status.FAILED],
+        total=total, done=total - len(to_do), failure_message="",
     )
     if not to_do:
         _finish_if_complete(job)
@@ -289,7 +289,7 @@ def issue_job_run_chunk(*, job_id, application_ids: list[int]) -> None:
             continue
         if issued:
             # One short UPDATE: the page polls this count.
-            IssueJob.objects.filter(pk=job_id).update(done=F("done") + 1)
+            job_progress(IssueJob, job_id, done=F("done") + 1)
     _finish_if_complete(job)
 
 
@@ -330,16 +330,9 @@ def issue_job_run(*, job_id) -> IssueJob:
         for chunk in issue_job_plan(job_id=job_id):
             issue_job_run_chunk(job_id=job_id, application_ids=chunk)
     except Exception as error:
-        issue_job_fail(job_id=job_id, message=f"{type(error).__name__}: {error}")
+        job_fail(IssueJob, job_id, message=f"{type(error).__name__}: {error}")
         raise
     return IssueJob.objects.get(pk=job_id)
-
-
-def issue_job_fail(*, job_id, message: str) -> None:
-    logger.error("Certificate issuing job %s failed: %s", job_id, message)
-    IssueJob.objects.filter(pk=job_id).exclude(status=IssueJob.Status.DONE).update(
-        status=IssueJob.Status.FAILED, failure_message=message[:2000], finished_at=timezone.now()
-    )
 
 
 # --- Public verification -------------------------------------------------------------------------------

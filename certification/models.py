@@ -20,6 +20,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable
 
+from academy.jobs import BackgroundJob
 from academy.storage import private_storage
 
 # The occupation printed on every certificate (domain.md §3).
@@ -643,8 +644,9 @@ class Certificate(models.Model):
         return self.status == CertificateStatus.VALID
 
 
-class IssueJob(models.Model):
-    """Issuing a signed-off session's certificates, run by a Celery worker; the page polls its progress."""
+class IssueJob(BackgroundJob):
+    """Issuing a signed-off session's certificates, run by Celery workers; the page polls its progress.
+    ``total`` counts the certificates to issue, ``done`` those issued."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -652,33 +654,16 @@ class IssueJob(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(AssessmentSession, on_delete=models.CASCADE, related_name="issue_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(_("started"), auto_now_add=True)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
-    total = models.PositiveIntegerField(_("certificates"), default=0)
-    done = models.PositiveIntegerField(_("certificates issued"), default=0)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    failure_message = models.TextField(_("failure"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("certificate issuing job")
         verbose_name_plural = _("certificate issuing jobs")
 
     def __str__(self):
         return f"{self.session} · {self.created_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.RUNNING}
-
-    @property
-    def progress(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(100, self.done * 100 // self.total) if self.total else 0
 
 
 class IssueFailure(models.Model):

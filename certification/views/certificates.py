@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
+from academy.jobs import job_status_response
 from academy.organisation.permissions import administrator_required
 
 from .. import certificates
@@ -43,15 +44,7 @@ def issue_job(request, pk):
         IssueJob.objects.select_related("session__centre").filter(session__in=sessions_managed_by(request.user)), pk=pk
     )
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "running": job.is_running,
-            "progress": job.progress,
-            "processed_rows": job.done,
-            "total_rows": job.total,
-            "failed": job.failures.count(),
-        })
+        return job_status_response(job, failed=job.failures.count())
     issued = (
         Certificate.objects.filter(application__session=job.session).select_related("person").order_by("number")
     )

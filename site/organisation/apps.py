@@ -6,3 +6,6 @@ class OrganisationConfig(AppConfig):
     name = "academy.organisation"
     label = "organisation"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from . import receivers  # noqa: F401 (connects the receivers)

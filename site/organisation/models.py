@@ -1,11 +1,10 @@
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from academy.jobs import BackgroundJob
 from academy.storage import private_storage
 
 from . import resident_id
@@ -215,9 +214,10 @@ class Post(models.Model):
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
 
 
-class RosterImport(models.Model):
+class RosterImport(BackgroundJob):
     """One uploaded roster file and what became of it. The state lives here, not in the browser, so an
-    administrator can leave while a large file is checked or applied and come back to the result."""
+    administrator can leave while a large file is checked or applied and come back to the result. Its
+    ``total`` and ``done`` count the file's rows; the steps are checking and applying."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -228,31 +228,26 @@ class RosterImport(models.Model):
         DONE = "done", _("Applied")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    UNFINISHED = {Status.PENDING, Status.VALIDATING, Status.APPLYING}
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
         related_name="roster_imports",
     )
-    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     file = models.FileField(_("file"), upload_to="roster-imports/", storage=private_storage)
     file_name = models.CharField(_("file name"), max_length=255)
     language = models.CharField(
         _("language"), max_length=10, blank=True,
         help_text=_("The uploader's language: the error messages are written in it."),
     )
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True, help_text=_("Each bad row: row, column, message."))
     summary = models.JSONField(
         _("summary"), default=dict, blank=True,
         help_text=_("people_created, people_updated, posts_opened, posts_closed, posts_updated"),
     )
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    failure_message = models.TextField(_("failure"), blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")
 
@@ -261,16 +256,3 @@ class RosterImport(models.Model):
 
     def get_absolute_url(self):
         return reverse("organisation:import_detail", args=[self.pk])
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.APPLYING}
-
-    @property
-    def progress(self) -> int:
-        """Percent of the rows processed in the current step."""
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(100, self.processed_rows * 100 // self.total_rows)

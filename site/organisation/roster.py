@@ -1,8 +1,9 @@
 """The roster import: administrators upload a spreadsheet (xlsx or csv) of people and their posts.
 
-An import goes through three steps, each run by a thin Celery task (tasks.py):
+An import goes through three steps, each run by a thin Celery task (tasks.py), which receivers.py queues
+when a step announces the import ready for the next (academy.jobs):
 
-1. ``roster_import_create``: the upload is kept as a RosterImport and its check is queued.
+1. ``roster_import_create``: the upload is kept as a RosterImport and announced ready for its check.
 2. ``roster_import_validate``: every row is checked, on its own, against the other rows and against the
    database, and every bad row is listed (row, column, message in the uploader's language). Nothing is
    written but the RosterImport: its progress, its errors, and a preview of what applying would change.
@@ -12,7 +13,7 @@ An import goes through three steps, each run by a thin Celery task (tasks.py):
    row repeating a post (same person, post, place and start date) updates its end date; posts are closed
    by their end date, never deleted. Applying twice changes nothing the second time.
 
-Progress: validation writes ``processed_rows`` after every CHUNK_ROWS rows, each a short write committed at
+Progress: validation writes ``done`` (rows checked) after every CHUNK_ROWS rows, each a short write committed at
 once, so the page polling the status sees the bar move. Applying checks again and writes inside one
 transaction, so it reports no progress: a progress write inside the transaction would stay invisible until
 the commit, and on SQLite a write through a second connection would wait for that transaction's lock. The
@@ -43,6 +44,7 @@ from academy.accounts.models import User
 from academy.accounts.services import account_for_person
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
+from academy.jobs import job_announce, job_fail, job_progress
 from courses.plans import plans_assign_for_year
 from courses.years import training_year
 
@@ -61,7 +63,6 @@ from .models import (
 from .rules import post_place_error
 from .scope import PersonChangeRefused, Scope, scope_for
 from academy.accounts.services import accounts_for_people
-from .tasks import apply_roster_import, validate_roster_import
 
 logger = logging.getLogger(__name__)
 
@@ -732,24 +733,24 @@ def roster_imports_for(*, user) -> QuerySet:
 
 
 def roster_import_create(*, created_by, upload, language: str) -> RosterImport:
-    """Keep the uploaded file and queue its check."""
+    """Keep the uploaded file and announce it ready for its check."""
     roster_import = RosterImport(created_by=created_by, file_name=upload.name[:255], language=language)
     # Stored under the import's id: the name given by the user may be long or say too much.
     upload.name = f"{roster_import.pk}{Path(upload.name).suffix.lower()}"
     roster_import.file = upload
     roster_import.save()
-    transaction.on_commit(lambda: validate_roster_import.delay(str(roster_import.pk)))
+    job_announce(roster_import, step="validate")
     return roster_import
 
 
 def roster_import_confirm(*, roster_import: RosterImport) -> bool:
-    """Queue the apply of a checked file. Only a valid import moves on, and only once: a second click
+    """Announce a checked file ready to apply. Only a valid import moves on, and only once: a second click
     (or a second administrator) finds it applying and queues nothing."""
     moved = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImport.Status.VALID).update(
-        status=RosterImport.Status.APPLYING, processed_rows=0
+        status=RosterImport.Status.APPLYING, done=0
     )
     if moved:
-        transaction.on_commit(lambda: apply_roster_import.delay(str(roster_import.pk)))
+        job_announce(roster_import, step="apply")
     roster_import.refresh_from_db()
     return bool(moved)
 
@@ -758,7 +759,7 @@ def roster_import_validate(*, roster_import: RosterImport) -> None:
     """Check every row; the import ends invalid (with every error) or valid (with a preview)."""
     if roster_import.status not in {RosterImport.Status.PENDING, RosterImport.Status.VALIDATING}:
         return  # already checked: a repeated task changes nothing
-    _set(roster_import, status=RosterImport.Status.VALIDATING, processed_rows=0)
+    _set(roster_import, status=RosterImport.Status.VALIDATING, done=0, **_started())
     with translation.override(roster_import.language or settings.LANGUAGE_CODE):
         try:
             rows, errors = _read_and_parse(roster_import)
@@ -767,13 +768,13 @@ def roster_import_validate(*, roster_import: RosterImport) -> None:
             return
         plan = plan_rows(
             rows, scope=scope_for(roster_import.created_by), errors=errors,
-            on_progress=lambda done: _set(roster_import, processed_rows=done),
+            on_progress=lambda done: job_progress(RosterImport, roster_import.pk, done=done),
         )
     if errors:
         _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
     else:
         _set(
-            roster_import, status=RosterImport.Status.VALID, processed_rows=roster_import.total_rows,
+            roster_import, status=RosterImport.Status.VALID, done=roster_import.total,
             summary=plan.summary(), errors=[],
         )
 
@@ -786,7 +787,7 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
     if roster_import.status not in {RosterImport.Status.VALID, RosterImport.Status.APPLYING}:
         logger.warning("Roster import %s is %s, not checked; not applied.", roster_import.pk, roster_import.status)
         return
-    _set(roster_import, status=RosterImport.Status.APPLYING, processed_rows=0)
+    _set(roster_import, status=RosterImport.Status.APPLYING, done=0, **_started())
     with translation.override(roster_import.language or settings.LANGUAGE_CODE):
         try:
             rows, errors = _read_and_parse(roster_import)
@@ -806,7 +807,7 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
                 audit_record(
                     action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
                     region_code=roster_import.created_by.admin_region_id or "",
-                    detail={"file_name": roster_import.file_name, "rows": roster_import.total_rows, **plan.summary()},
+                    detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
                 )
                 plans_assign_for_year(year=training_year())  # people added or moved join this year's plans
                 logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
@@ -817,12 +818,8 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
 
 def roster_import_fail(*, import_id, message: str) -> None:
     """Called when the background job gives up, so the page shows the failure instead of waiting."""
-    RosterImport.objects.filter(pk=import_id).exclude(status=RosterImport.Status.DONE).update(
-        status=RosterImport.Status.FAILED, failure_message=message[:2000], finished_at=timezone.now()
-    )
-    roster_import = RosterImport.objects.filter(pk=import_id).first()
-    if roster_import and roster_import.status == RosterImport.Status.FAILED:
-        _delete_file(roster_import)
+    if job_fail(RosterImport, import_id, message=message):
+        _delete_file(RosterImport.objects.get(pk=import_id))
 
 
 def _read_and_parse(roster_import: RosterImport) -> tuple[list[RosterRow], RowErrors]:
@@ -830,7 +827,7 @@ def _read_and_parse(roster_import: RosterImport) -> tuple[list[RosterRow], RowEr
         data = handle.read()
     cells_by_row, headings = read_roster(data, name=roster_import.file_name)
     del data
-    _set(roster_import, total_rows=len(cells_by_row))
+    _set(roster_import, total=len(cells_by_row))
     errors = RowErrors(headings)
     rows = [parse_row(number, cells, errors) for number, cells in cells_by_row]
     del cells_by_row
@@ -849,12 +846,17 @@ def _set(roster_import: RosterImport, **values) -> None:
     RosterImport.objects.filter(pk=roster_import.pk).update(**values)
 
 
+def _started() -> dict:
+    now = timezone.now()
+    return {"started_at": now, "last_alive_at": now}
+
+
 def _finish(roster_import: RosterImport, status: str, *, errors=None, summary=None) -> None:
     values = {"status": status, "finished_at": timezone.now(), "errors": errors or []}
     if summary is not None:
         values["summary"] = summary
     if status == RosterImport.Status.DONE:
-        values["processed_rows"] = roster_import.total_rows
+        values["done"] = roster_import.total
     _set(roster_import, **values)
     _delete_file(roster_import)
 

@@ -253,6 +253,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A background job waiting or running with no sign of life for this long has lost its worker (academy.jobs).
+JOBS_STALE_AFTER_SECONDS = 30 * 60
 CELERY_TIMEZONE = TIME_ZONE
 # One place for every scheduled job, each safe to run twice.
 CELERY_BEAT_SCHEDULE = {

@@ -121,7 +121,7 @@ def test_a_good_file_is_previewed_without_writing_and_applied_on_confirmation(ch
 
     assert roster_import.status == RosterImport.Status.VALID
     assert roster_import.errors == []
-    assert roster_import.total_rows == roster_import.processed_rows == 2
+    assert roster_import.total == roster_import.done == 2
     assert roster_import.summary == {
         "people_created": 2, "people_updated": 0, "posts_opened": 2, "posts_closed": 0, "posts_updated": 0,
     }
@@ -725,6 +725,6 @@ def test_a_task_that_fails_marks_the_import_failed(check, county_admin, monkeypa
 
 
 def test_progress_is_a_percentage_of_the_rows():
-    roster_import = RosterImport(total_rows=400, processed_rows=100, status=RosterImport.Status.VALIDATING)
+    roster_import = RosterImport(total=400, done=100, status=RosterImport.Status.VALIDATING)
     assert roster_import.progress == 25
-    assert RosterImport(total_rows=0).progress == 0
+    assert RosterImport(total=0).progress == 0

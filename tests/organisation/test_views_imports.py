@@ -101,7 +101,7 @@ def test_an_upload_of_the_wrong_type_is_refused_by_the_form(admin_client, django
 def test_a_running_import_shows_a_progress_bar_that_polls_its_status(admin_client, county_admin):
     roster_import = RosterImport.objects.create(
         created_by=county_admin, file_name="big.xlsx", status=RosterImport.Status.VALIDATING,
-        total_rows=25000, processed_rows=5000,
+        total=25000, done=5000,
     )
 
     page = admin_client.get(reverse("organisation:import_detail", args=[roster_import.pk])).content.decode()
@@ -165,7 +165,7 @@ def import_urls(roster_import) -> list[tuple[str, str]]:
 @pytest.fixture
 def valid_import(county_admin):
     return RosterImport.objects.create(
-        created_by=county_admin, file_name="roster.csv", status=RosterImport.Status.VALID, total_rows=1,
+        created_by=county_admin, file_name="roster.csv", status=RosterImport.Status.VALID, total=1,
     )
 
 

@@ -1,6 +1,4 @@
 """The audit trail for system administrators: filter, page through and export it (csv, xlsx)."""
-import csv
-import io
 import json
 from dataclasses import dataclass
 
@@ -13,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
+from academy import spreadsheets
 from academy.audit.models import AuditAction, AuditEntry
 from academy.audit.selectors import audit_entries
 from academy.audit.services import audit_record
@@ -83,13 +81,17 @@ def audit_export(request, file_format):
         action=AuditAction.PERSONAL_DATA_EXPORTED, request=request, target_label=_("Audit trail"),
         detail={"export": "audit_trail", "format": file_format, "rows": count, "filters": form.filters()},
     )
-    rows = _export_rows(entries.filter(pk__lt=export_entry.pk))
+    header = [_("When"), _("Who"), _("What"), _("Object"), _("Region"), _("Address"), _("Detail")]
+    sheets = [spreadsheets.Sheet(
+        title=_("Audit trail"), header=header, rows=_export_rows(entries.filter(pk__lt=export_entry.pk))
+    )]
     filename = f"audit-{timezone.localdate():%Y%m%d}.{file_format}"
     if file_format == "csv":
-        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(spreadsheets.csv_lines(sheets), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
-            _xlsx_bytes(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            spreadsheets.spreadsheet_bytes("xlsx", sheets),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -145,8 +147,7 @@ def _rows(entries) -> list[_EntryRow]:
 
 
 def _export_rows(entries):
-    """The header, then one row per entry, read in chunks."""
-    yield [_("When"), _("Who"), _("What"), _("Object"), _("Region"), _("Address"), _("Detail")]
+    """One row per entry, read in chunks."""
     labels, chunk = _Labels(), []
     for entry in entries.iterator(chunk_size=EXPORT_CHUNK):
         chunk.append(entry)
@@ -163,31 +164,3 @@ def _export_chunk(labels: _Labels, entries: list[AuditEntry]):
             row.entry.ip_address or "", row.detail,
         ]
 
-
-def _spreadsheet_safe(value: str) -> str:
-    """A cell starting with = + - @, a tab or a carriage return is run as a formula by spreadsheets: quote it so
-    it stays text. (To be replaced by the platform's one spreadsheet writer.)"""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(rows):
-    # The byte-order mark makes Excel read the file as UTF-8, so Chinese names survive.
-    yield "\ufeff"
-    writer = csv.writer(_Echo())
-    for row in rows:
-        yield writer.writerow([_spreadsheet_safe(str(value)) for value in row])
-
-
-def _xlsx_bytes(rows) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Audit trail"))
-    for row in rows:
-        sheet.append([_spreadsheet_safe(str(value)) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -4,12 +4,14 @@ read the import's state from the database, so an administrator can leave and com
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from academy.jobs import job_status_response
 
 from .. import roster
 from ..models import RosterImport
@@ -112,15 +114,7 @@ def import_detail(request, pk):
 @administrator_required
 def import_status(request, pk):
     """Polled every second by job_progress.js while the import runs."""
-    roster_import = _visible_import(request, pk)
-    return JsonResponse({
-        "status": roster_import.status,
-        "status_label": roster_import.get_status_display(),
-        "running": roster_import.is_running,
-        "progress": roster_import.progress,
-        "processed_rows": roster_import.processed_rows,
-        "total_rows": roster_import.total_rows,
-    })
+    return job_status_response(_visible_import(request, pk))
 
 
 @administrator_required

@@ -1,4 +1,5 @@
-// Follows a background job while it runs (a roster import, an export): asks the URL in
+// Follows a background job (academy.jobs: a roster import, an export, issuing certificates) while it
+// runs, as templates/includes/job_status.html shows it: asks the URL in
 // data-job-status-url for its status every second, moves the progress bar, and reloads the page once the
 // status leaves those listed in data-same-page (default: the status shown), so that the page shows what
 // came of it. The page works without this script; it only spares a manual reload.

@@ -1,0 +1,13 @@
+"""What certification does when something it announced happens: a certificate issuing job, once started
+(certificates.py), is queued for a worker (tasks.py)."""
+from django.dispatch import receiver
+
+from academy.jobs import job_ready
+
+from .models import IssueJob
+from .tasks import issue_certificates
+
+
+@receiver(job_ready, sender=IssueJob, dispatch_uid="certification.queue_issue_job")
+def queue_issue_job(sender, *, job_id: str, **kwargs) -> None:
+    issue_certificates.delay(job_id)
