@@ -7,6 +7,9 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from academy.accounts import urls as accounts_urls
+from academy.organisation.views import me
+
 urlpatterns = [
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -16,7 +19,7 @@ urlpatterns = [
     path("accounts/phone/change/", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/email/", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/", include("allauth.urls")),
-    path("me/", include("academy.accounts.urls")),
+    path("me/", include(([path("", me.home, name="home"), *accounts_urls.urlpatterns], accounts_urls.app_name))),
     path("manage/", include("academy.organisation.urls")),
     path("learn/", include("courses.urls")),
     path("coverage/", include("analytics.urls")),
