@@ -23,8 +23,8 @@ from django.utils import timezone
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person
 from academy.organisation.models import Post, PostKind, Region
+from academy.pdf import html_to_pdf
 from courses.models import ExamPage
-from courses.pdf import html_to_pdf
 
 from ... import applications, rules, scoring, staffing
 from ...certificates import certificate_issue, passed_applications
