@@ -17,7 +17,7 @@ from django.contrib.staticfiles import finders
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from courses.pdf import FONT_FILE
+from academy.pdf import FONT_FILE
 
 from .dashboards import Chart, Unit
 

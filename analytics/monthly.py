@@ -25,8 +25,10 @@ from academy.accounts.models import User
 from academy.organisation.models import Region
 from academy.organisation.scope import Scope
 
+from .charts import format_value
 from .dashboards import Dashboard, Figure, dashboards_build, scope_label
 from .models import MonthlyReport
+from .reports import dashboards_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +62,6 @@ def report_recipients(*, region: Region) -> list[str]:
 def monthly_report_pdf(*, region: Region, month: datetime.date) -> tuple[bytes, list[Dashboard]]:
     """Build every dashboard of the region's scope as at the month's end (or today, within the month) and
     render them to one PDF. Call in the report's language."""
-    from .reports import dashboards_pdf
-
     scope = Scope.of_region(region)
     today = min(month_end(month), timezone.localdate())
     dashboards = dashboards_build(scope=scope, year=month.year, today=today)
@@ -152,8 +152,6 @@ def _period(month: datetime.date) -> str:
 
 
 def _figure_line(figure: Figure) -> str:
-    from .charts import format_value
-
     value = format_value(figure.value, figure.unit)
     if figure.target is None:
         return _("%(label)s: %(value)s") % {"label": figure.label, "value": value}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from academy import spreadsheets
-from courses.pdf import html_to_pdf
+from academy.pdf import html_to_pdf
 
 from .charts import chart_svg, format_value
 from .dashboards import Dashboard, Figure, Table, Unit

@@ -30,25 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+import harness
+
 DATABASE = "bench_certificates"
 TIME_TARGET_SECONDS = 60
-
-
-def postgres(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def set_up_django(environment: dict) -> None:
-    sys.path.insert(0, str(REPOSITORY))
-    os.environ.update(environment)
-    import django
-
-    django.setup()
 
 
 def build_data(candidates: int):
@@ -57,20 +42,17 @@ def build_data(candidates: int):
     import datetime
 
     from django.core.files.base import ContentFile
-    from django.core.management import call_command
     from django.utils import timezone
 
     from academy.accounts.models import User
     from academy.demo import synthetic
     from academy.organisation.models import Post, PostKind, Region, RegionLevel
-    from academy.organisation.regions import load_divisions
     from certification.models import (
         Application, ApplicationStatus, AssessmentCentre, AssessmentSession, Outcome, SessionStatus,
     )
     from certification.rules import rule_set_seed_defaults
 
-    call_command("migrate", verbosity=0)
-    load_divisions()
+    harness.migrate()
     cities = list(Region.objects.filter(level=RegionLevel.CITY).order_by("code"))
     institutions = synthetic.synthesise_institutions(cities=cities)
     per_home = -(-candidates // len(cities)) + 10  # enough carers in the 11 city welfare homes
@@ -131,7 +113,7 @@ def start_worker(environment: dict, concurrency: int, log_path: Path) -> subproc
         [sys.executable, "-m", "celery", "-A", "academy", "worker", "--pool", "prefork",
          "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
          "--without-mingle"],
-        cwd=REPOSITORY, env={**os.environ, **environment}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=harness.REPOSITORY, env={**os.environ, **environment}, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and worker.poll() is None:
@@ -163,19 +145,14 @@ def main() -> None:
     broker = f"redis://127.0.0.1:6379/{arguments.redis_db}"
     redis.Redis.from_url(broker).flushdb()
     workdir = Path(tempfile.mkdtemp(prefix="bench-certificates-"))
-    environment = {
-        "DJANGO_SETTINGS_MODULE": "academy.settings.test",
-        "DATABASE_URL": f"{SERVER}/{DATABASE}",
-        "CELERY_BROKER_URL": broker,
-        "MEDIA_ROOT": str(workdir / "media"),
-        "PRIVATE_MEDIA_ROOT": str(workdir / "private"),
-        "LOG_LEVEL": "WARNING",
-    }
-    postgres(f"DROP DATABASE IF EXISTS {DATABASE}")
-    postgres(f"CREATE DATABASE {DATABASE}")
+    environment = harness.environment(
+        harness.database_url(DATABASE), CELERY_BROKER_URL=broker, MEDIA_ROOT=str(workdir / "media"),
+        PRIVATE_MEDIA_ROOT=str(workdir / "private"), LOG_LEVEL="WARNING",
+    )
+    harness.database_create(DATABASE)
     worker = None
     try:
-        set_up_django(environment)
+        harness.django_set_up(environment)
         from django.conf import settings
         from django.db import connection
 
@@ -236,7 +213,7 @@ def main() -> None:
             print(f"kept: {workdir}, database {DATABASE}, broker {broker}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-            postgres(f"DROP DATABASE IF EXISTS {DATABASE}")
+            harness.database_drop(DATABASE)
             redis.Redis.from_url(broker).flushdb()
 
 

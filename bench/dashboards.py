@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 
-from national_scale import heading, run_sql, set_up_django, verdict
+import harness
+from national_scale import heading, set_up_django, verdict
 
 PAGE_TARGET_MS = 500
 REPORT_TARGET_S = 60
@@ -173,13 +174,11 @@ def main() -> int:
 
     private_root = tempfile.mkdtemp(prefix="bench-dashboards-")
     if not options.reuse:
-        run_sql(f"DROP DATABASE IF EXISTS {options.database}")
-        run_sql(f"CREATE DATABASE {options.database}")
+        harness.database_create(options.database)
     whole = time.perf_counter()
     try:
         set_up_django(options.database, private_root)
         import national_data
-        from django.core.management import call_command
         from django.db import connection
         from django.test import Client
         from django.utils import timezone
@@ -191,7 +190,7 @@ def main() -> int:
         else:
             heading(f"Generating the data set (scale {options.scale:g}) into {options.database}")
             started = time.perf_counter()
-            call_command("migrate", verbosity=0)
+            harness.migrate(divisions=False)  # national_data.generate loads them
             with connection.cursor() as cursor:
                 cursor.execute("SET synchronous_commit TO off")
             nation = national_data.generate(scale=options.scale, seed=options.seed)
@@ -249,7 +248,7 @@ def main() -> int:
 
             connections.close_all()
         if not options.keep and not options.reuse:
-            run_sql(f"DROP DATABASE IF EXISTS {options.database}")
+            harness.database_drop(options.database)
         shutil.rmtree(private_root, ignore_errors=True)
 
 

@@ -31,43 +31,25 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
+import harness
 
 DATABASE = "bench_heartbeats"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 HOST = "127.0.0.1"
 RATE_TARGET = 300
 DUPLICATE_EVERY = 5
-REPOSITORY = Path(__file__).resolve().parent.parent
-
-
-def run_sql(statement: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def environment() -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"{SERVER}/{DATABASE}",
-        "DJANGO_SETTINGS_MODULE": "academy.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50,
-        "PERSONAL_DATA_KEY": "bench-only-personal-data-key",
-        "DJANGO_ALLOWED_HOSTS": HOST,
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        # Production settings without the SMS gateway and Redis, said explicitly: nothing here sends a code.
-        "ALLOW_CONSOLE_SMS": "1",
-        "ALLOW_LOCAL_CACHE": "1",
-        "LOG_LEVEL": "ERROR",
-    }
-
-
-def set_up_django() -> None:
-    sys.path.insert(0, str(REPOSITORY))
-    os.environ.update(environment())
-    import django
-
-    django.setup()
+REPOSITORY = harness.REPOSITORY
+ENVIRONMENT = harness.environment(
+    harness.database_url(DATABASE),
+    settings="academy.settings.production",
+    DJANGO_SECRET_KEY="bench-only-" + "x" * 50,
+    PERSONAL_DATA_KEY="bench-only-personal-data-key",
+    DJANGO_ALLOWED_HOSTS=HOST,
+    DJANGO_SECURE_SSL_REDIRECT="0",
+    # Production settings without the SMS gateway and Redis, said explicitly: nothing here sends a code.
+    ALLOW_CONSOLE_SMS="1",
+    ALLOW_LOCAL_CACHE="1",
+    LOG_LEVEL="ERROR",
+)
 
 
 def id_number(index: int) -> str:
@@ -139,7 +121,7 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [str(REPOSITORY / ".venv/bin/gunicorn"), "academy.wsgi", "--workers", "2", "--worker-class", "gthread",
          "--threads", "4", "--bind", f"{HOST}:{port}", "--keep-alive", "30", "--log-level", "warning"],
-        cwd=REPOSITORY, env=environment(), start_new_session=True,
+        cwd=REPOSITORY, env={**os.environ, **ENVIRONMENT}, start_new_session=True,
     )
     for _ in range(100):
         try:
@@ -321,19 +303,14 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     arguments = parser.parse_args()
 
-    run_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
-    run_sql(f"CREATE DATABASE {DATABASE}")
+    harness.database_create(DATABASE)
     gunicorn = None
     try:
-        set_up_django()
-        from django.core.management import call_command
+        harness.django_set_up(ENVIRONMENT)
         from django.db import connections
         from django.urls import reverse
 
-        from academy.organisation.regions import load_divisions
-
-        call_command("migrate", verbosity=0)
-        load_divisions()
+        harness.migrate()
         lesson_id, sessions = build(arguments.trainees + 1)  # and one to warm the server up
         connections.close_all()
         port = free_port()
@@ -377,7 +354,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            run_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+            harness.database_drop(DATABASE)
 
 
 if __name__ == "__main__":

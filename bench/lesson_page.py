@@ -20,10 +20,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psycopg
+import harness
 
 DATABASE = "bench_lessons"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 TIME_TARGET_MS = 30
 QUERY_TARGET = 10
 OTHER_TRAINEES = 2000
@@ -33,22 +32,6 @@ PARAGRAPH = (
     "报告时说明儿童的姓名、年龄、住址、监护人情况，发现的经过和已经采取的措施；不得因为与监护人熟识而拖延。"
     "入户走访时，注意观察儿童的精神状态、身体是否有伤痕、居住环境是否安全，并如实记入儿童档案。</p>"
 )
-
-
-def run_sql(statement: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def set_up_django(media_root: str) -> None:
-    repository = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(repository))
-    os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "academy.settings.test"
-    os.environ["MEDIA_ROOT"] = media_root
-    import django
-
-    django.setup()
 
 
 def id_number(index: int) -> str:
@@ -173,23 +156,18 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     arguments = parser.parse_args()
 
-    run_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
-    run_sql(f"CREATE DATABASE {DATABASE}")
+    harness.database_create(DATABASE)
     with tempfile.TemporaryDirectory() as media_root:
-        set_up_django(media_root)
+        harness.django_set_up(harness.environment(harness.database_url(DATABASE), MEDIA_ROOT=media_root))
         try:
-            from django.core.management import call_command
             from django.db import connection
             from django.test import Client
             from django.test.utils import CaptureQueriesContext
 
             from django.urls import reverse
 
-            from academy.organisation.regions import load_divisions
-
             started = time.perf_counter()
-            call_command("migrate", verbosity=0)
-            load_divisions()
+            harness.migrate()
             user, lesson = build()
             print(f"built in {time.perf_counter() - started:.0f} s: six lessons, {OTHER_TRAINEES} other trainees")
 
@@ -228,7 +206,7 @@ def main() -> int:
 
             connections.close_all()
             if not arguments.keep:
-                run_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+                harness.database_drop(DATABASE)
     return 0
 
 

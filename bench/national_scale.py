@@ -30,12 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-import psycopg
+import harness
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = harness.REPOSITORY
 ASSIGN_TARGET_S = 300
 PAGE_TARGET_MS = 300
 PAGE_QUERY_TARGET = 15
@@ -43,19 +41,8 @@ EXPORT_TARGET_S = 30
 EXPORT_MEMORY_TARGET_MB = 500
 
 
-def run_sql(statement: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
-
-
 def set_up_django(database: str, private_root: str) -> None:
-    sys.path.insert(0, str(REPOSITORY))
-    os.environ["DATABASE_URL"] = f"{SERVER}/{database}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "academy.settings.test"
-    os.environ["PRIVATE_MEDIA_ROOT"] = private_root
-    import django
-
-    django.setup()
+    harness.django_set_up(harness.environment(harness.database_url(database), PRIVATE_MEDIA_ROOT=private_root))
     # The assignment job logs every plan at INFO: thousands of lines here.
     logging.getLogger("courses").setLevel(logging.WARNING)
 
@@ -314,13 +301,11 @@ def main() -> int:
 
     private_root = tempfile.mkdtemp(prefix="bench-national-")
     if not options.reuse:
-        run_sql(f"DROP DATABASE IF EXISTS {options.database}")
-        run_sql(f"CREATE DATABASE {options.database}")
+        harness.database_create(options.database)
     whole = time.perf_counter()
     try:
         set_up_django(options.database, private_root)
         import national_data
-        from django.core.management import call_command
         from django.db import connection
 
         started = time.perf_counter()
@@ -332,7 +317,7 @@ def main() -> int:
             User.objects.filter(username__startswith="bench-").delete()
         else:
             heading(f"Generating the data set (scale {options.scale:g}) into {options.database}")
-            call_command("migrate", verbosity=0)
+            harness.migrate(divisions=False)  # national_data.generate loads them
             national_data.log("migrated", started)
             with connection.cursor() as cursor:
                 cursor.execute("SET synchronous_commit TO off")
@@ -391,7 +376,7 @@ def main() -> int:
 
             connections.close_all()
         if not options.keep and not options.reuse:
-            run_sql(f"DROP DATABASE IF EXISTS {options.database}")
+            harness.database_drop(options.database)
         shutil.rmtree(private_root, ignore_errors=True)
 
 

@@ -15,12 +15,10 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-import psycopg
+import harness
 
 DATABASE = "bench_people"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 TIME_TARGET_MS = 100
 QUERY_TARGET = 10
 
@@ -29,21 +27,6 @@ SURNAMES = (
     "崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华建国红梅玉志海燕晓东丹雪春文斌佳怡子涵浩然欣梓轩"
-
-
-def run_sql(statement: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def set_up_django() -> None:
-    repository = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(repository))
-    os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "academy.settings.test"
-    import django
-
-    django.setup()
 
 
 def id_number(county_code: str, index: int) -> str:
@@ -161,22 +144,18 @@ def main() -> int:
     )
     options = parser.parse_args()
 
-    run_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
-    run_sql(f"CREATE DATABASE {DATABASE}")
+    harness.database_create(DATABASE)
     try:
-        set_up_django()
-        from django.core.management import call_command
+        harness.django_set_up(harness.environment(harness.database_url(DATABASE)))
         from django.db import connection
         from django.test import Client
         from django.urls import reverse
 
         from academy.accounts.models import User
         from academy.organisation.models import PostKind, Region
-        from academy.organisation.regions import load_divisions
 
         started = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        load_divisions()
+        harness.migrate()
         made = generate(options.people)
         with connection.cursor() as cursor:
             if options.name_index:
@@ -229,7 +208,7 @@ def main() -> int:
 
             connections.close_all()
         if not options.keep:
-            run_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+            harness.database_drop(DATABASE)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+import harness
+
+REPOSITORY = harness.REPOSITORY
 DATABASE = "bench_roster"
 TEMPLATE_DATABASE = "bench_roster_template"
 TIME_TARGET_SECONDS = 60
@@ -43,21 +44,9 @@ CATEGORIES = ["无"] * 16 + ["社工", "社工", "教师", "护士", "医生", "
 
 
 def set_up_django(database_url: str, media_root: str) -> None:
-    sys.path.insert(0, str(REPOSITORY))
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["MEDIA_ROOT"] = media_root
-    os.environ["DJANGO_SETTINGS_MODULE"] = "academy.settings.test"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
-def postgres(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
+    harness.django_set_up(
+        harness.environment(database_url, MEDIA_ROOT=media_root, LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+    )
 
 
 # Building the database and the files (parent process) ------------------------------------------------
@@ -66,22 +55,18 @@ def postgres(statement: str) -> None:
 def build_template_database(database: str, workdir: Path) -> str:
     """The divisions, synthetic villages and institutions, and a province administrator. Returns the URL."""
     if database == "postgresql":
-        postgres(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE}")
-        postgres(f"CREATE DATABASE {TEMPLATE_DATABASE}")
-        url = f"{SERVER}/{TEMPLATE_DATABASE}"
+        harness.database_create(TEMPLATE_DATABASE)
+        url = harness.database_url(TEMPLATE_DATABASE)
     else:
         url = f"sqlite:///{workdir / 'template.sqlite3'}"
     set_up_django(url, str(workdir / "media"))
-    from django.core.management import call_command
     from django.db import connection
 
     from academy.accounts.models import User
     from academy.demo import synthetic
     from academy.organisation.models import Region, RegionLevel
-    from academy.organisation.regions import load_divisions
 
-    call_command("migrate", verbosity=0)
-    load_divisions()
+    harness.migrate()
     townships = list(Region.objects.filter(level=RegionLevel.TOWNSHIP).order_by("code"))
     villages = synthetic.synthesise_villages(townships=townships, seed="bench-roster")
     institutions = synthetic.synthesise_institutions(cities=list(Region.objects.filter(level=RegionLevel.CITY)))
@@ -150,9 +135,8 @@ def write_files(rows: list[list], workdir: Path) -> dict[str, Path]:
 
 def fresh_copy(database: str, workdir: Path, template_url: str) -> str:
     if database == "postgresql":
-        postgres(f"DROP DATABASE IF EXISTS {DATABASE}")
-        postgres(f"CREATE DATABASE {DATABASE} TEMPLATE {TEMPLATE_DATABASE}")
-        return f"{SERVER}/{DATABASE}"
+        harness.database_create(DATABASE, template=TEMPLATE_DATABASE)
+        return harness.database_url(DATABASE)
     copy = workdir / "bench.sqlite3"
     shutil.copyfile(template_url.removeprefix("sqlite:///"), copy)
     return f"sqlite:///{copy}"
@@ -257,8 +241,8 @@ def main() -> None:
                 from django.db import connections
 
                 connections.close_all()
-                postgres(f"DROP DATABASE IF EXISTS {DATABASE}")
-                postgres(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE}")
+                harness.database_drop(DATABASE)
+                harness.database_drop(TEMPLATE_DATABASE)
         else:
             databases = f", databases {DATABASE} and {TEMPLATE_DATABASE}" if arguments.database == "postgresql" else ""
             print(f"kept: {workdir}{databases}")

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
 from academy.jobs import job_announce, job_fail, job_progress, job_start
-from courses.pdf import render_pdf
+from academy.pdf import render_pdf
 
 from .models import (
     LEVEL_NATIONAL_NAMES, OCCUPATION, Application, AssessmentSession, Certificate, CertificateStatus, IssueFailure,

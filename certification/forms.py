@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from academy.organisation.models import Person
-from courses.forms import DateTimeLocalInput
+from academy.widgets import DateInput, DateTimeLocalInput
 from courses.models import ExamPage
 
 from .models import AssessmentSession, Part, Room, SessionStatus, StaffRole
@@ -21,13 +21,6 @@ PHOTO_FORMATS = ("JPEG", "PNG")
 # A phone camera's photo is at most about 4000 pixels a side; the certificate prints 300 × 400. A file can
 # declare far more than it holds (a 175 KB PNG of 15000 × 12000 pixels), and decoding it then costs gigabytes.
 MAX_PHOTO_SIDE = 4000
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def _check_photo_image(upload) -> None:

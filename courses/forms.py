@@ -9,19 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from academy.accounts import phone as mobile_numbers
 from academy.organisation.models import Person, PostKind, Region
 from academy.organisation.scope import Scope
+from academy.widgets import DateInput, DateTimeLocalInput
 
 from .models import Attendance, CoursePage, TrainingPlan, TrainingSession
 from .plans import plan_defaults
 from .sessions import AttendanceMark
 
 MAX_ENROLMENT_FILE_BYTES = 2 * 1024 * 1024
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class CourseChoiceField(forms.ModelChoiceField):
@@ -207,13 +201,6 @@ class CheckInForm(forms.Form):
 # --- Training plans --------------------------------------------------------------------------------------
 
 
-class PlanDateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 class CourseMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, course: CoursePage) -> str:
         return course.title
@@ -238,10 +225,10 @@ class PlanForm(forms.ModelForm):
             "year": forms.NumberInput(attrs={"inputmode": "numeric", "min": 2000, "max": 2100}),
             "required_courses": forms.CheckboxSelectMultiple,
             "min_credit_hours": forms.NumberInput(attrs={"inputmode": "decimal", "min": 0, "step": "any"}),
-            "opens_on": PlanDateInput(),
-            "deadline": PlanDateInput(),
-            "join_cutoff": PlanDateInput(),
-            "leave_cutoff": PlanDateInput(),
+            "opens_on": DateInput(),
+            "deadline": DateInput(),
+            "join_cutoff": DateInput(),
+            "leave_cutoff": DateInput(),
         }
         help_texts = {
             "title": _("Empty: a title made of the organiser, the year and the tier."),

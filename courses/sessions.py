@@ -331,19 +331,8 @@ def _decode(raw: bytes) -> str:
 
 
 def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, float) and not value.is_integer():
-            return str(value)
-        digits = str(int(value))
-        if len(digits) > 11:
-            # An ID number kept as a number has lost its last digits; write it the way a spreadsheet shows
-            # it, so that resident_id explains what happened.
-            return "%.5E" % value
-        return digits
     # Full-width digits from a Chinese input method count as digits; spaces inside a number do not matter.
-    return "".join(unicodedata.normalize("NFKC", str(value)).split())
+    return "".join(unicodedata.normalize("NFKC", spreadsheets.cell_text(value)).split())
 
 
 # --- Attendance ------------------------------------------------------------------------------------------

@@ -16,9 +16,13 @@ streamed response) turn them into a file the same way for every export:
 Reading: an uploaded xlsx is a zip archive; a small one can hold hundreds of megabytes of XML (one huge cell,
 or a hundred thousand rows of nothing), and openpyxl reads every shared string when it opens a workbook.
 ``xlsx_upload_check`` looks at the archive's table of contents and at the sheet's declared size first, and
-``rows_capped`` stops reading at the row and cell limits, so a hostile file costs milliseconds.
+``rows_capped`` stops reading at the row and cell limits, so a hostile file costs milliseconds. ``cell_text``
+reads a cell as the text a person sees in it, by one rule for every upload: a whole number of up to 15 digits
+is its digits (a 12-digit village code, an 11-digit mobile number); one of 16 digits or more has lost digits
+(a resident ID number typed into a number cell) and reads as Excel shows it, 3.30102E+17.
 """
 import csv
+import datetime
 import io
 import itertools
 import unicodedata
@@ -38,6 +42,7 @@ from openpyxl.utils import get_column_letter
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Excel shows a number of more than 11 digits in scientific notation and keeps 15 digits of it.
 LONGEST_PLAIN_NUMBER = 11
+EXACT_DIGITS = 15
 # Column widths are fitted to the header and this many first rows; a width is kept between these bounds.
 ROWS_MEASURED = 100
 WIDTH_BOUNDS = (8, 60)
@@ -275,6 +280,28 @@ def rows_capped(rows: Iterable[Sequence], *, max_rows: int, max_cell_chars: int 
             if isinstance(value, str) and len(value) > max_cell_chars:
                 raise SpreadsheetRefused(cell_too_long_message(row=number, max_chars=max_cell_chars))
         yield row
+
+
+def cell_text(value) -> str:
+    """An xlsx cell's value as text. Empty and error cells are "", dates YYYY-MM-DD. A whole number of at
+    most EXACT_DIGITS digits is exact, so it reads as its digits; a longer one cannot be: it is a resident ID
+    number whose last digits the spreadsheet already dropped, and reads as Excel shows it (3.30102E+17) so
+    that the check names the problem. Text is left as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value != value:  # an error cell such as #VALUE!
+            return ""
+        if not value.is_integer():
+            return repr(value)
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**EXACT_DIGITS:
+        return f"{value:.5E}"
+    return str(value)
 
 
 def cell_too_long_message(*, row: int, max_chars: int) -> str:

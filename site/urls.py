@@ -7,6 +7,9 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from academy.accounts import urls as accounts_urls
+from academy.organisation.views import me
+
 urlpatterns = [
     # The CMS has no sign-in of its own: its pages send people to allauth's (settings.WAGTAILADMIN_LOGIN_URL),
     # and Wagtail's username-and-password form, which has no limits, is replaced by a redirect.
@@ -20,7 +23,7 @@ urlpatterns = [
     path("accounts/phone/change/", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/email/", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/", include("allauth.urls")),
-    path("me/", include("academy.accounts.urls")),
+    path("me/", include(([path("", me.home, name="home"), *accounts_urls.urlpatterns], accounts_urls.app_name))),
     path("manage/", include("academy.organisation.urls")),
     path("learn/", include("courses.urls")),
     path("coverage/", include("analytics.urls")),

@@ -10,8 +10,7 @@ from django.utils import timezone
 from analytics.models import ExportJob
 from certification.models import IssueJob
 from academy.organisation.models import RosterImport
-from tests.certification.conftest_certificates import make_centre, make_session
-from tests.factories import UserFactory
+from tests.factories import AssessmentCentreFactory, UserFactory, make_session
 
 # The migration of each app that made its job a BackgroundJob, found by name so that renumbering keeps the test.
 JOB_MIGRATIONS = {
@@ -38,7 +37,7 @@ def _before_the_job_migrations(executor: MigrationExecutor) -> list[tuple[str, s
 @pytest.mark.django_db(transaction=True)
 def test_jobs_keep_their_status_counts_and_failure_through_the_migration(zhejiang_regions):
     user = UserFactory()
-    session = make_session(make_centre(), organiser=user)
+    session = make_session(AssessmentCentreFactory(), organiser=user)
     executor = _executor()
     try:
         executor.migrate(_before_the_job_migrations(executor))

@@ -2,15 +2,19 @@
 a bold frozen header and fitted widths) and the size checks an uploaded workbook passes before it is parsed.
 Every export's own test (analytics, people, dashboards) checks the same through its page."""
 import csv
+import datetime
 import io
 import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from academy import spreadsheets
+from academy.organisation import roster
 from academy.spreadsheets import Formatted, Sheet, SpreadsheetRefused, safe_cell
+from courses import sessions
 
 from .hostile import xlsx_with_a_huge_cell, xlsx_with_rows
 
@@ -118,3 +122,47 @@ def test_rows_are_read_up_to_the_limit_whatever_the_file_declares():
         list(spreadsheets.rows_capped(rows, max_rows=9))
     with pytest.raises(SpreadsheetRefused, match="Row 2 has a cell of more than 1000 characters"):
         list(spreadsheets.rows_capped([["a"], ["b" * 1001]], max_rows=10))
+
+
+# Whole numbers in number cells, and the text every upload reads them as.
+NUMBER_CELLS = [
+    # An 18-digit resident ID number typed into a number cell: Excel kept 15 digits of it.
+    (float("330102198503041234"[:15] + "000"), "3.30102E+17"),
+    (330102001201, "330102001201"),  # a 12-digit village code: exact, so its digits
+    (13900000002, "13900000002"),  # a mobile number
+    (12, "12"),
+]
+
+
+@pytest.mark.parametrize("value, text", NUMBER_CELLS + [
+    (None, ""), (float("nan"), ""), (1.5, "1.5"), (12.0, "12"), (True, "True"), (" 张三 ", " 张三 "),
+    (datetime.date(2024, 3, 1), "2024-03-01"), (datetime.datetime(2024, 3, 1, 9, 30), "2024-03-01"),
+])
+def test_a_cell_reads_as_the_text_a_person_sees_in_it(value, text):
+    assert spreadsheets.cell_text(value) == text
+
+
+def _workbook(header, rows) -> bytes:
+    book = Workbook()
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def test_the_roster_and_the_enrolment_list_read_number_cells_by_the_one_rule():
+    values = [value for value, _text in NUMBER_CELLS]
+    texts = [text for _value, text in NUMBER_CELLS]
+    headings = [column.heading for column in roster.COLUMNS]
+    region_code = headings.index(roster.COLUMN_BY_FIELD["region_code"].heading)
+    roster_rows, _headings = roster.read_roster(
+        _workbook(headings, [[None] * region_code + [value] for value in values]), name="名册.xlsx"
+    )
+    assert [cells["region_code"] for _number, cells in roster_rows] == texts
+
+    enrolment_rows = sessions._first_column(
+        SimpleUploadedFile("list.xlsx", _workbook(["身份证号码"], [[value] for value in values]))
+    )
+    assert [text for _number, text in enrolment_rows[1:]] == texts

@@ -9,7 +9,7 @@ from ..views import headline_cards
 register = template.Library()
 
 
-@register.inclusion_tag("analytics/headline_cards.html", takes_context=True)
+@register.inclusion_tag("analytics/includes/headline_cards.html", takes_context=True)
 def coverage_headline(context):
     """The year's three headline rates ("x% / 100%") of the signed-in administrator's scope."""
     user = context["request"].user

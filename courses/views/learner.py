@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from academy.organisation.selectors import POST_PLACE_RELATED, post_place_label
+from academy.pdf import render_pdf
 from analytics.selectors import plan_obligations
 
 from .. import selectors
-from ..pdf import render_pdf
 from ..sessions import sessions_for_person
 from ..years import training_year
 

@@ -6,12 +6,11 @@ from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from academy.organisation.models import RegionLevel
-
 from .phone import mask
 
-# The levels at which a tier administrator can be appointed: the three organisers of box 专栏6.
-ADMIN_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
+# The levels at which a tier administrator can be appointed: the three organisers of box 专栏6. Values of
+# organisation.models.RegionLevel, written out because accounts sit below the organisation.
+ADMIN_LEVELS = ("province", "city", "county")
 
 
 class Role(models.TextChoices):

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
-from academy.organisation.models import Person
 
 from . import notifications
 from .adapters import six_digit_code
@@ -32,6 +31,11 @@ MOBILE_CODE_INTERVAL = datetime.timedelta(minutes=1)
 
 class MobileChangeRefused(Exception):
     pass
+
+
+def _person_mobile_set(*, person_id: int, mobile: str) -> None:
+    # Accounts sit below the organisation: they reach the person only through the user's foreign key.
+    User.person.field.related_model.objects.filter(pk=person_id).update(mobile=mobile)
 
 
 def _new_account(person) -> User:
@@ -59,7 +63,7 @@ def account_for_person(*, person, actor=None) -> User:
             mobile_change_request(user=user, phone=phone, actor=actor)
         # The roster keeps the number the person signs in with; a claimed account is never left without one.
         person.mobile = user.phone or ""
-        Person.objects.filter(pk=person.pk).update(mobile=person.mobile)
+        _person_mobile_set(person_id=person.pk, mobile=person.mobile)
         return user
     old = user.phone
     user.phone, user.phone_verified = phone, False
@@ -100,7 +104,7 @@ def account_phone_set(*, user: User, phone: str) -> User:
     user.save(update_fields=["phone"])
     MobileChange.objects.filter(user=user).delete()
     if user.person_id:
-        Person.objects.filter(pk=user.person_id).update(mobile=phone)
+        _person_mobile_set(person_id=user.person_id, mobile=phone)
     return user
 
 
@@ -187,7 +191,7 @@ def mobile_change_confirm(*, user: User, code: str) -> User:
         user.phone, user.phone_verified, user.sessions_ended_at = pending.phone, True, timezone.now()
         user.save(update_fields=["phone", "phone_verified", "sessions_ended_at"])
         if user.person_id:
-            Person.objects.filter(pk=user.person_id).update(mobile=pending.phone)
+            _person_mobile_set(person_id=user.person_id, mobile=pending.phone)
         pending.delete()
         audit_record(
             action=AuditAction.MOBILE_CHANGED, actor=user, target=user,

@@ -4,8 +4,8 @@ from . import views
 
 app_name = "accounts"
 
+# The page at me/ itself (accounts:home) shows posts and scope: organisation's view, added by academy.urls.
 urlpatterns = [
-    path("", views.home, name="home"),
     path("password/new/", views.new_password, name="new_password"),
     path("mobile/", views.mobile_change, name="mobile_change"),
     path("mobile/code/", views.mobile_change_code, name="mobile_change_code"),

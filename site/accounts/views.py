@@ -4,44 +4,15 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from academy.organisation.permissions import is_administrator
-from academy.organisation.selectors import POST_PLACE_RELATED, region_path_label
-
 from . import notifications, services
 from .adapters import signed_in_by_code_recently
 from .forms import MobileChangeCodeForm
-from .models import MobileChange, Notification, Role
-from .second_factor import has_second_factor, second_factor_offered
-
-
-@login_required
-def home(request):
-    """The signed-in user's own page: who they are on the roster, their posts, their account and roles."""
-    user = request.user
-    person = user.person
-    posts = person.posts.select_related(*POST_PLACE_RELATED) if person else []
-    admin_region = user.admin_region if user.admin_region_id else None
-    today = timezone.localdate()
-    return render(request, "accounts/home.html", {
-        "person": person,
-        "posts": [
-            {"post": post, "place": region_path_label(post.region), "is_current": post.is_held_on(today)}
-            for post in posts
-        ],
-        "roles": [role.label for role in Role if role in user.roles],
-        "is_administrator": is_administrator(user),
-        "admin_region": admin_region,
-        "admin_region_path": region_path_label(admin_region) if admin_region else "",
-        "mobile_change": MobileChange.objects.filter(user=user).first(),
-        "second_factor_offered": second_factor_offered(user),
-        "has_second_factor": second_factor_offered(user) and has_second_factor(user),
-    })
+from .models import MobileChange, Notification
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.utils import timezone
 from academy.accounts.models import User
 from academy.accounts.services import account_for_person
 from academy.organisation.models import Post, PostKind, Region
+from academy.pdf import html_to_pdf
 from certification import applications, rules, scoring, staffing
 from certification.certificates import certificate_issue, passed_applications
 from certification.eligibility import eligibility_check
@@ -31,7 +32,6 @@ from certification.models import (
     StaffRole,
 )
 from courses.models import ExamPage
-from courses.pdf import html_to_pdf
 
 CENTRE = {
     "name": "浙江省孤残儿童护理员职业技能等级认定中心", "kind": CentreKind.SOCIAL, "organisation_code": "0001",

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from academy.accounts import phone as mobile_numbers
 from academy.accounts.services import account_claimed, account_phone_taken
 from academy.audit.models import AuditAction
+from academy.widgets import DateInput
 
 from . import resident_id
 from .models import (
@@ -27,13 +28,6 @@ _ID_NUMBER_SHAPE = re.compile(r"^\d{17}[\dXx]$")
 
 def _searches_number(text: str) -> bool:
     return bool(_ID_NUMBER_SHAPE.match(text)) or mobile_numbers.is_valid(text)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class PersonFilterForm(forms.Form):

@@ -261,7 +261,7 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
         raise RosterFileError(refused.message) from refused
     try:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
-            # A converter per column reads each cell as the text a person sees in it (see _cell_text);
+            # A converter per column reads each cell as the text a person sees in it (spreadsheets.cell_text);
             # dtype=str would pass numbers through floating point first. The converters are given by
             # position, so the headings are read from the workbook's first row without parsing the sheet.
             first_row = next(book.book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
@@ -269,8 +269,8 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
             width = max((position + 1 for position, value in enumerate(first_row) if value is not None), default=0)
             # One row more than allowed is enough to refuse the file, whatever its dimension claimed.
             return pd.read_excel(
-                book, sheet_name=0, header=0, converters={position: _cell_text for position in range(width)},
-                nrows=MAX_ROWS + 1,
+                book, sheet_name=0, header=0, nrows=MAX_ROWS + 1,
+                converters={position: spreadsheets.cell_text for position in range(width)},
             )
     except RosterFileError:
         raise
@@ -282,26 +282,6 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
                 "upload it again."
             )
         ) from error
-
-
-def _cell_text(value) -> str:
-    """An xlsx cell as text. Dates become YYYY-MM-DD. A number of 16 digits or more cannot be real:
-    Excel keeps 15 significant digits, so it is a resident ID number typed into a number cell with its
-    last digits already lost; it is written as Excel shows it (3.30102E+17) so that the check names the
-    problem."""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        if value != value:  # an error cell such as #VALUE!
-            return ""
-        if not value.is_integer():
-            return repr(value)
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
-        return f"{value:.5E}"
-    return str(value)
 
 
 def _read_csv(data: bytes) -> pd.DataFrame:

@@ -3,10 +3,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from academy.accounts.models import User
+from academy.accounts.models import ADMIN_LEVELS, User
 from academy.accounts.roles import NO_ROLES, user_roles_record_change, user_roles_snapshot
 from academy.audit.models import AuditAction, AuditEntry
-from academy.organisation.models import Region
+from academy.organisation.models import Region, RegionLevel
 from tests.factories import UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +100,8 @@ def test_scope_and_assessor_changes_are_part_of_the_record():
     assert entry.region_code == "3301"
     assert entry.detail["changes"] == {"admin_region": ["", "3301"], "assessor": [False, True]}
     assert set(NO_ROLES) == set(before)
+
+
+def test_administrators_are_appointed_at_the_province_city_and_county_levels():
+    # accounts write the levels out (they sit below the organisation); they must stay RegionLevel's.
+    assert ADMIN_LEVELS == (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)

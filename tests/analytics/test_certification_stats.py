@@ -16,11 +16,13 @@ from academy.organisation.models import Post, PostKind, Region, RunLevel
 from academy.organisation.scope import Scope
 from analytics.certification_stats import certification_dashboard
 from certification.models import (
-    Application, ApplicationStatus, AssessmentCentre, AssessmentSession, Certificate, CertificateStatus, Level,
+    Application, ApplicationStatus, AssessmentSession, Certificate, CertificateStatus, Level,
     Outcome, Part, PartResult, SessionStatus,
 )
 from certification.rules import rule_set_seed_defaults
-from tests.factories import InstitutionFactory, PersonFactory, PostFactory, UserFactory, make_id_number
+from tests.factories import (
+    AssessmentCentreFactory, InstitutionFactory, PersonFactory, PostFactory, UserFactory, make_id_number,
+)
 
 TODAY = datetime.date(2026, 6, 15)
 YEAR = TODAY.year
@@ -40,10 +42,7 @@ def person():
 @pytest.fixture
 def base(db):
     organiser = UserFactory()
-    centre = AssessmentCentre.objects.create(
-        name="浙江省儿童福利职业技能评价中心", organisation_code="0001", province_code="33", site_serial="000001",
-        region=Region.objects.get(code="33"),
-    )
+    centre = AssessmentCentreFactory(region=Region.objects.get(code="33"), verification_note="")
     return SimpleNamespace(organiser=organiser, centre=centre, rule_set=rule_set_seed_defaults())
 
 

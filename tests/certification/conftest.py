@@ -13,6 +13,10 @@ sessions and approved candidates. Regions are loaded once per test session by te
 - ``scoring_session``: a level 5 session in scoring with one candidate of each institution, seated, staffed.
 - ``rubric_items(session, share=1)`` -> {"rubric item id": points} giving every item ``share`` of its points
   (rounded to a half point), for scoring.score_record(items=...).
+
+For the certificate tests, which start where the assessment ends: ``county_centre`` (上城区's centre, numbers
+S 0001 33 000001 …), a ``signed_off_session`` of level 4 there and its ``passed_application``, built straight
+from the models (tests/factories/certification.py).
 """
 import datetime
 from decimal import Decimal
@@ -23,10 +27,13 @@ from django.utils import timezone
 
 from academy.organisation.models import PostKind, Region, RunLevel
 from certification import applications, rules, staffing
-from certification.models import AssessmentCentre, AssessmentSession, CentreKind, Room, StaffRole
+from certification.models import AssessmentSession, Room, StaffRole
 from certification.scoring import session_open_scoring
 from courses.models import TrainingRecord, TrainingSource
-from tests.factories import InstitutionFactory, PersonFactory, PostFactory, UserFactory, user_with_role
+from tests.factories import (
+    AssessmentCentreFactory, InstitutionFactory, PersonFactory, PostFactory, UserFactory, make_application,
+    make_id_number, make_session, user_with_role,
+)
 
 DAYS_PER_YEAR = Decimal("365.25")
 
@@ -45,9 +52,28 @@ def rule_set(db):
 
 @pytest.fixture
 def centre(db):
-    return AssessmentCentre.objects.create(
-        name="浙江省民政职业技能鉴定中心", kind=CentreKind.SOCIAL, organisation_code="0001", province_code="33",
-        site_serial="330001", region=Region.objects.get(code="33"),
+    """The province's centre: 杭州市's administrators do not organise its sessions."""
+    return AssessmentCentreFactory(
+        name="浙江省民政职业技能鉴定中心", site_serial="330001", region=Region.objects.get(code="33"),
+        verification_note="",
+    )
+
+
+@pytest.fixture
+def county_centre(db):
+    """上城区's centre, whose county administrator organises its sessions and issues their certificates."""
+    return AssessmentCentreFactory()
+
+
+@pytest.fixture
+def signed_off_session(county_centre):
+    return make_session(county_centre)
+
+
+@pytest.fixture
+def passed_application(signed_off_session):
+    return make_application(
+        signed_off_session, name="张晓明", id_number=make_id_number("330102", datetime.date(1985, 6, 1), 12)
     )
 
 

@@ -24,11 +24,8 @@ from certification.certificates import (
 from academy.audit.models import AuditAction
 from academy.audit.models import AuditEntry as TrailEntry
 from certification.models import Application, Certificate, IssueJob, Outcome, StaffAssignment, StaffRole
-from tests.factories import UserFactory, user_with_role
+from tests.factories import ISSUED_ON, UserFactory, make_application, make_session, photo_bytes, user_with_role
 from tests.hostile import png_declaring
-
-from .conftest_certificates import ISSUED_ON, make_application, make_session, photo_bytes
-from .conftest_certificates import centre, passed_application, signed_off_session  # noqa: F401  (fixtures)
 
 POPPLER = {tool: shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo", "pdfimages")}
 
@@ -94,8 +91,8 @@ def test_a_candidate_who_failed_gets_no_certificate(signed_off_session):
 
 
 @pytest.mark.django_db
-def test_no_certificate_before_the_results_are_signed_off(centre):
-    application = make_application(make_session(centre, signed_off=False), name="王强")
+def test_no_certificate_before_the_results_are_signed_off(county_centre):
+    application = make_application(make_session(county_centre, signed_off=False), name="王强")
     with pytest.raises(IssueRefused, match="not signed off"):
         certificate_issue(application=application)
     assert not Certificate.objects.exists()
@@ -187,8 +184,8 @@ def test_starting_the_issue_queues_one_job_and_runs_it(signed_off_session, djang
 
 
 @pytest.mark.django_db
-def test_a_session_not_signed_off_is_refused(centre):
-    session = make_session(centre, signed_off=False)
+def test_a_session_not_signed_off_is_refused(county_centre):
+    session = make_session(county_centre, signed_off=False)
     make_application(session, name="陈静")
     with pytest.raises(IssueRefused):
         session_issue_start(session=session, user=session.created_by)
@@ -276,11 +273,11 @@ def test_the_pdf_embeds_the_chinese_font_on_one_a4_page(issued, tmp_path):
 
 
 @pytest.mark.django_db
-def test_long_names_still_fit_on_one_page(centre, tmp_path):
-    centre.name = "浙江省民政厅儿童福利和未成年人保护职业技能等级认定社会培训评价组织" * 3
-    centre.verification_note = "亦可登录全国职业技能等级证书查询平台或浙江省职业技能鉴定指导中心网站查验" * 2
-    centre.save()
-    application = make_application(make_session(centre), name="欧阳娜娜木罕·阿不都热合曼", photo=True)
+def test_long_names_still_fit_on_one_page(county_centre, tmp_path):
+    county_centre.name = "浙江省民政厅儿童福利和未成年人保护职业技能等级认定社会培训评价组织" * 3
+    county_centre.verification_note = "亦可登录全国职业技能等级证书查询平台或浙江省职业技能鉴定指导中心网站查验" * 2
+    county_centre.save()
+    application = make_application(make_session(county_centre), name="欧阳娜娜木罕·阿不都热合曼", photo=True)
     pdf = stored_pdf(certificate_issue(application=application, issued_on=ISSUED_ON))
     assert "Pages:           1" in poppler("pdfinfo", pdf, tmp_path=tmp_path)
 
@@ -445,8 +442,8 @@ def test_the_job_page_shows_progress_while_it_runs(client, signed_off_session):
 
 
 @pytest.mark.django_db
-def test_issuing_before_sign_off_is_refused_with_a_message(client, centre):
-    session = make_session(centre, signed_off=False)
+def test_issuing_before_sign_off_is_refused_with_a_message(client, county_centre):
+    session = make_session(county_centre, signed_off=False)
     client.force_login(user_with_role("county_admin"))
     response = client.post(reverse("certification:issue_start", args=[session.public_id]), follow=False)
     assert response.status_code == 302 and not IssueJob.objects.exists()

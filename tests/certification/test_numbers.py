@@ -4,11 +4,9 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
 from certification.certificates import certificate_issue, certificate_revoke
-from certification.models import AssessmentCentre, CertificateSerial
+from certification.models import CertificateSerial
 from certification.numbers import certificate_number_allocate, certificate_number_is_well_formed
-
-from .conftest_certificates import ISSUED_ON, make_application, make_centre
-from .conftest_certificates import centre, passed_application, signed_off_session  # noqa: F401  (fixtures)
+from tests.factories import ISSUED_ON, AssessmentCentreFactory, make_application
 
 
 def allocate(centre, year=2026, level=4):
@@ -17,30 +15,30 @@ def allocate(centre, year=2026, level=4):
 
 
 @pytest.mark.django_db
-def test_the_first_number_follows_the_national_rule(centre):
-    number = allocate(centre)
+def test_the_first_number_follows_the_national_rule(county_centre):
+    number = allocate(county_centre)
     # S + organisation 0001 + province 33 + site 000001 + year 26 + level 4 + serial 000001
     assert number == "S000133000001264000001"
     assert len(number) == 22 and certificate_number_is_well_formed(number)
 
 
 @pytest.mark.django_db
-def test_the_serial_goes_up_by_one(centre):
-    assert [allocate(centre) for _ in range(3)] == [
+def test_the_serial_goes_up_by_one(county_centre):
+    assert [allocate(county_centre) for _ in range(3)] == [
         "S000133000001264000001", "S000133000001264000002", "S000133000001264000003",
     ]
     assert CertificateSerial.objects.get(prefix="S000133000001264").last == 3
 
 
 @pytest.mark.django_db
-def test_each_centre_year_and_level_counts_on_its_own(centre):
-    employer_centre = make_centre(name="杭州市儿童福利院评价站", kind="Y", organisation_code="0207", site_serial="000042")
-    allocate(centre)
-    allocate(centre)
-    assert allocate(centre, level=3) == "S000133000001263000001"
-    assert allocate(centre, year=2027) == "S000133000001274000001"
+def test_each_centre_year_and_level_counts_on_its_own(county_centre):
+    employer_centre = AssessmentCentreFactory(name="杭州市儿童福利院评价站", kind="Y", organisation_code="0207", site_serial="000042")
+    allocate(county_centre)
+    allocate(county_centre)
+    assert allocate(county_centre, level=3) == "S000133000001263000001"
+    assert allocate(county_centre, year=2027) == "S000133000001274000001"
     assert allocate(employer_centre) == "Y020733000042264000001"
-    assert allocate(centre) == "S000133000001264000003"
+    assert allocate(county_centre) == "S000133000001264000003"
 
 
 @pytest.mark.django_db
@@ -57,18 +55,18 @@ def test_a_revoked_certificates_number_is_never_given_again(passed_application, 
 @pytest.mark.django_db(transaction=True)
 def test_a_number_is_only_taken_inside_the_callers_transaction():
     # The serial's lock must last until the certificate is saved: outside a transaction it would not.
-    unsaved_centre = AssessmentCentre(kind="S", organisation_code="0001", province_code="33", site_serial="000001")
+    unsaved_centre = AssessmentCentreFactory.build(region=None)
     with pytest.raises(TransactionManagementError):
         certificate_number_allocate(centre=unsaved_centre, year=2026, level=4)
     assert not CertificateSerial.objects.exists()
 
 
 @pytest.mark.django_db
-def test_years_and_levels_outside_the_rule_are_refused(centre):
+def test_years_and_levels_outside_the_rule_are_refused(county_centre):
     with pytest.raises(ValueError):
-        allocate(centre, year=1999)
+        allocate(county_centre, year=1999)
     with pytest.raises(ValueError):
-        allocate(centre, level=6)
+        allocate(county_centre, level=6)
 
 
 @pytest.mark.parametrize("number, well_formed", [

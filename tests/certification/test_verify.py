@@ -12,10 +12,8 @@ from pypdf import PdfReader, PdfWriter
 
 from certification import certificates
 from certification.certificates import certificate_check_pdf, certificate_issue, certificate_revoke
+from tests.factories import ISSUED_ON
 from tests.hostile import pdf_with_a_huge_stream
-
-from .conftest_certificates import ISSUED_ON
-from .conftest_certificates import centre, passed_application, signed_off_session  # noqa: F401  (fixtures)
 
 SEARCH = reverse("certification:verify_search")
 UPLOAD = reverse("certification:verify_upload")

@@ -12,10 +12,8 @@ from academy.organisation.models import PostKind
 from certification.models import (
     Application, ApplicationStatus, Certificate, Outcome, PartResult, SessionStatus,
 )
-from tests.factories import UserFactory, user_with_role
+from tests.factories import UserFactory, photo_bytes, user_with_role
 from tests.hostile import jpeg_declaring, png_declaring
-
-from .conftest_certificates import photo_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -9,12 +9,12 @@ from wagtail.models import Page
 
 from academy.organisation.models import Region
 from certification.models import (
-    Application, ApplicationStatus, AssessmentCentre, AssessmentSession, Certificate, CentreKind, RuleSet,
+    Application, ApplicationStatus, AssessmentSession, Certificate, CentreKind, RuleSet,
     SessionStatus, StaffAssignment, StaffRole,
 )
 from certification.scoring import session_open_scoring
 from courses.models import ExamPage
-from tests.factories import UserFactory, user_with_role
+from tests.factories import AssessmentCentreFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,9 @@ def organiser(client, province_admin):
 
 @pytest.fixture
 def hangzhou_centre(db):
-    return AssessmentCentre.objects.create(
+    return AssessmentCentreFactory(
         name="杭州市职业技能鉴定站", kind=CentreKind.EMPLOYER, organisation_code="0002", site_serial="330100",
-        region=Region.objects.get(code="3301"),
+        region=Region.objects.get(code="3301"), verification_note="",
     )
 
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 from xhtml2pdf.config.resources import ResourceAccessError
 
+from academy.pdf import html_to_pdf, resource_policy, static_link_callback
 from courses.models import TrainingRecord, TrainingSource
-from courses.pdf import html_to_pdf, resource_policy, static_link_callback
 
 TRANSCRIPT_PDF = reverse("courses:transcript_pdf")
 

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from certification.certificates import certificate_issue, session_issue_start
 from certification.models import Certificate, CertificateSerial, IssueJob, Outcome
 from certification.tasks import issue_certificates
-from tests.certification.conftest_certificates import ISSUED_ON, make_application, make_centre, make_session
+from tests.factories import ISSUED_ON, AssessmentCentreFactory, make_application, make_session
 
 from .conftest import wait_for
 
@@ -26,7 +26,7 @@ def explain(job, worker):
 
 
 def test_a_sessions_certificates_are_issued_by_the_worker(celery_worker_process):
-    session = make_session(make_centre())
+    session = make_session(AssessmentCentreFactory())
     # More than one chunk of 50, so that the job is finished by whichever chunk completes the count.
     passed = [make_application(session, name=f"陈{index:02d}", photo=index < 3) for index in range(60)]
     make_application(session, name="王强", outcome=Outcome.FAILED)
@@ -55,7 +55,7 @@ def test_a_sessions_certificates_are_issued_by_the_worker(celery_worker_process)
 
 @postgresql_only
 def test_numbers_taken_at_once_are_distinct_and_consecutive(transactional_db, zhejiang_regions):
-    session = make_session(make_centre())
+    session = make_session(AssessmentCentreFactory())
     applications = [make_application(session, name=f"林{index:02d}") for index in range(16)]
     threads_count = 8
     start = threading.Barrier(threads_count)
@@ -87,7 +87,7 @@ def test_numbers_taken_at_once_are_distinct_and_consecutive(transactional_db, zh
 
 @postgresql_only
 def test_one_application_issued_by_two_workers_at_once_gets_one_certificate(transactional_db, zhejiang_regions):
-    application = make_application(make_session(make_centre()), name="林静")
+    application = make_application(make_session(AssessmentCentreFactory()), name="林静")
     start = threading.Barrier(4)
     numbers, errors = [], []
 

@@ -1,10 +1,11 @@
-"""factory-boy factories shared by every test module."""
+"""Factories of the organisation: regions, institutions, people and their posts; valid ID numbers; the
+people placed for the scope tests (make_scope_world)."""
 import datetime
 import random
+from types import SimpleNamespace
 
 import factory
 
-from academy.accounts.models import User
 from academy.organisation import resident_id
 from academy.organisation.models import Institution, InstitutionKind, Person, Post, PostKind, Region, RunLevel, Sex
 
@@ -81,49 +82,10 @@ class PostFactory(factory.django.DjangoModelFactory):
     institution = None
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.Sequence(lambda n: f"user{n}@example.org")
-    password = factory.django.Password("correct-horse-battery")
-
-
-# The roles of issue 2, each as a signed-in user; tier administrators get a default region of 上城区,
-# 杭州市 and 浙江省 (regions must be loaded).
-ROLE_ADMIN_REGIONS = {"county_admin": "330102", "city_admin": "3301", "province_admin": "33"}
-
-
-def user_with_role(role: str, *, admin_region_code: str | None = None) -> User:
-    """A user holding ``role``: trainee, assessor, editor, county_admin, city_admin, province_admin or
-    system_admin."""
-    from django.contrib.auth.models import Permission
-
-    if role == "trainee":
-        post = PostFactory(kind=PostKind.CHILD_SUPERVISOR, region=Region.objects.get(code="330102001"))
-        return UserFactory(person=post.person)
-    if role == "assessor":
-        return UserFactory(is_assessor=True)
-    if role == "editor":
-        user = UserFactory()
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-        return user
-    if role in ROLE_ADMIN_REGIONS:
-        code = admin_region_code or ROLE_ADMIN_REGIONS[role]
-        return UserFactory(admin_region=Region.objects.get(code=code))
-    if role == "system_admin":
-        return UserFactory(is_superuser=True, is_staff=True)
-    raise ValueError(f"unknown role {role!r}")
-
-
 def make_scope_world():
     """People placed so that each administrator's scope has an inside and an outside, for the scope
     tests of the management pages. 上城区 (330102) is the home county, 拱墅区 (330105) its neighbour in
     杭州市, 海曙区 (330203) a county of another city. Institutions of every run level sit in 上城区."""
-    from types import SimpleNamespace
-
     def village(township_code, name):
         return RegionFactory(
             code=township_code + "901", name=name, level="village",
@@ -163,25 +125,3 @@ def make_scope_world():
         ),
         far_director=person("海曙主任", "13900000008", kind=PostKind.CHILD_DIRECTOR, region=far_village),
     )
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
-
-
-class TrainingSessionFactory(factory.django.DjangoModelFactory):
-    """A face-to-face session of 上城区 a week from now (regions must be loaded)."""
-
-    class Meta:
-        model = "courses.TrainingSession"
-
-    organiser_region = factory.LazyFunction(lambda: Region.objects.get(code="330102"))
-    title = factory.Sequence(lambda n: f"儿童主任履职培训班第{n}期")
-    starts_at = factory.LazyFunction(lambda: _now() + datetime.timedelta(days=7))
-    ends_at = factory.LazyAttribute(lambda session: session.starts_at + datetime.timedelta(hours=4))
-    venue = "上城区民政局三楼会议室"
-    capacity = 30
-    credit_hours = 4
-    check_in_code = factory.Sequence(lambda n: f"{(100003 + n * 7919) % 1000000:06d}")
