@@ -1,6 +1,6 @@
 """Reads for the coverage pages, the untrained list, the exports and the trainee's obligations.
 
-Coverage figures come only from CoverageCount rows (analytics/coverage.py keeps them up to date), so a
+Coverage figures come only from CoverageCount rows (courses/coverage.py keeps them up to date), so a
 page costs the same few queries whatever the number of people. Every read takes the viewer's Scope.
 """
 import datetime
@@ -12,11 +12,9 @@ from django.utils.translation import gettext as _
 
 from academy.organisation.models import Post, PostKind, Region
 from academy.organisation.scope import Scope
-from courses.models import PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource
+from courses.coverage import region_chain
+from courses.models import CoverageCount, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource
 from courses.years import training_year
-
-from .coverage import region_chain
-from .models import CoverageCount
 
 # The three tiers under the 100% target, in the order the pages show them.
 TIERS = (PostKind.INSTITUTION_HEAD, PostKind.CHILD_SUPERVISOR, PostKind.CHILD_DIRECTOR)

@@ -15,11 +15,11 @@ from academy.organisation.models import PostKind, Region
 from academy.organisation.permissions import administrator_required
 from academy.organisation.scope import scope_for
 from academy.organisation.selectors import region_path_label
+from courses.coverage import region_chain
 from courses.models import PlanAssignment, PlanStatus, TrainingPlan
 from courses.years import training_year
 
 from . import exports, selectors
-from .coverage import region_chain
 from .forms import YEAR_RANGE, AssignmentFilterForm, ExportForm
 from .models import ExportJob
 

@@ -33,10 +33,11 @@ from django.utils.translation import gettext as _
 
 from academy.organisation.models import Post, PostKind, Region, RegionLevel
 from academy.organisation.scope import Scope
-from analytics import coverage
-from analytics.models import CoverageCount
 
-from .models import LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource
+from . import coverage
+from .models import (
+    CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
+)
 from .years import training_year
 
 logger = logging.getLogger(__name__)

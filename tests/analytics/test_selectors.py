@@ -8,9 +8,9 @@ from django.db.models import Sum
 
 from academy.organisation.models import PostKind, Region
 from academy.organisation.scope import Scope
-from analytics import coverage, selectors
-from analytics.models import CoverageCount
-from courses.models import PlanAssignment, PlanStatus, TrainingRecord, TrainingSource
+from analytics import selectors
+from courses import coverage
+from courses.models import CoverageCount, PlanAssignment, PlanStatus, TrainingRecord, TrainingSource
 from courses.years import training_year
 
 from .conftest import assign, make_plan, make_village

@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from academy.organisation.models import PostKind, Region, RunLevel
-from analytics.models import CoverageCount
 from courses import plans
 from courses.completion import course_completion_check
 from courses.models import (
-    ExamAttempt, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
+    CoverageCount, ExamAttempt, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord,
+    TrainingSource,
 )
 from courses.sessions import AttendanceMark, attendance_mark
 from courses.tasks import assign_current_year_plans, assign_plan
