@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from academy.organisation.models import PostKind, RegionLevel
 from academy.organisation.scope import Scope
+from courses.models import CoverageCount
 
 from . import workforce
 from .dashboards import Column, Dashboard, Figure, Table, Unit, scope_label, share
