@@ -38,6 +38,7 @@ from . import coverage
 from .models import (
     CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
 )
+from .signals import plan_saved
 from .years import training_year
 
 logger = logging.getLogger(__name__)
@@ -348,20 +349,6 @@ def _assign_batch(plan, requirement, batch, *, after, last, summary) -> None:
     summary.removed += len(existing)
 
 
-def plan_assign_queue(*, plan: TrainingPlan) -> None:
-    """Run the assignment job in the background once the current transaction commits."""
-    from .tasks import assign_plan  # tasks.py imports this module
-
-    plan_id = plan.pk
-    transaction.on_commit(lambda: assign_plan.delay(plan_id))
-
-
-def plans_assign_for_year(*, year: int) -> None:
-    """Queue the assignment job of every plan of ``year``: nightly, and after a roster import changed posts."""
-    for plan in TrainingPlan.objects.filter(year=year).only("pk"):
-        plan_assign_queue(plan=plan)
-
-
 # --- Status refresh when training happens ----------------------------------------------------------------
 
 
@@ -406,7 +393,7 @@ def plan_create(
     title: str = "", required_courses=(), min_credit_hours: Decimal | None = None,
     requires_face_to_face: bool = False, created_by=None,
 ) -> TrainingPlan:
-    """Create a plan and queue its assignment job."""
+    """Create a plan; its assignment job runs once the transaction commits (plan_saved)."""
     plan = TrainingPlan(
         year=year, post_kind=post_kind, organiser_region=organiser_region,
         title=title.strip() or plan_default_title(year=year, post_kind=post_kind, organiser_region=organiser_region),
@@ -417,14 +404,14 @@ def plan_create(
     plan_validate(plan, required_course_ids=[course.pk for course in required_courses])
     plan.save()
     plan.required_courses.set(required_courses)
-    plan_assign_queue(plan=plan)
+    _announce_saved(plan)
     return plan
 
 
 @transaction.atomic
 def plan_update(*, plan: TrainingPlan, required_courses=None, **fields) -> TrainingPlan:
-    """Change a plan's title, requirement, window or cut-offs, and queue its assignment job: who is required
-    and their statuses follow the new rule."""
+    """Change a plan's title, requirement, window or cut-offs; its assignment job runs once the transaction
+    commits (plan_saved): who is required and their statuses follow the new rule."""
     plan = TrainingPlan.objects.select_for_update().select_related("organiser_region").get(pk=plan.pk)
     for name, value in fields.items():
         setattr(plan, name, value)
@@ -437,8 +424,13 @@ def plan_update(*, plan: TrainingPlan, required_courses=None, **fields) -> Train
     plan_validate(plan, required_course_ids=[course.pk for course in required_courses])
     plan.save()
     plan.required_courses.set(required_courses)
-    plan_assign_queue(plan=plan)
+    _announce_saved(plan)
     return plan
+
+
+def _announce_saved(plan: TrainingPlan) -> None:
+    plan_id = plan.pk
+    transaction.on_commit(lambda: plan_saved.send(sender=TrainingPlan, plan_id=plan_id))
 
 
 # --- Reads of the plan pages -----------------------------------------------------------------------------
