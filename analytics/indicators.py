@@ -24,10 +24,11 @@ from django.utils.translation import gettext_lazy
 
 from academy.organisation.models import PostKind, RegionLevel
 from academy.organisation.scope import Scope
+from courses.models import CoverageCount
 
 from . import workforce
 from .dashboards import Column, Dashboard, Figure, Table, Unit, scope_label, share
-from .models import CoverageCount, Indicator, IndicatorValue
+from .models import Indicator, IndicatorValue
 from .selectors import TIERS, organised_over, scope_root
 
 # The plan runs from 2021; its table starts from the 2020 baseline.

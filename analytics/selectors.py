@@ -1,22 +1,17 @@
-"""Reads for the coverage pages, the untrained list, the exports and the trainee's obligations.
+"""Reads for the coverage pages, the untrained list and the exports.
 
-Coverage figures come only from CoverageCount rows (analytics/coverage.py keeps them up to date), so a
+Coverage figures come only from CoverageCount rows (courses/coverage.py keeps them up to date), so a
 page costs the same few queries whatever the number of people. Every read takes the viewer's Scope.
 """
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
-from django.utils.translation import gettext as _
 
 from academy.organisation.models import Post, PostKind, Region
 from academy.organisation.scope import Scope
-from courses.models import PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource
-from courses.years import training_year
-
-from .coverage import region_chain
-from .models import CoverageCount
+from courses.coverage import region_chain
+from courses.models import CoverageCount, PlanAssignment, PlanStatus, TrainingPlan
 
 # The three tiers under the 100% target, in the order the pages show them.
 TIERS = (PostKind.INSTITUTION_HEAD, PostKind.CHILD_SUPERVISOR, PostKind.CHILD_DIRECTOR)
@@ -251,77 +246,3 @@ def assignments_list(
         .select_related("person", "plan", "region__parent__parent__parent")
         .order_by(*ASSIGNMENT_ORDERINGS.get(sort, ASSIGNMENT_ORDERINGS["name"]))
     )
-
-
-# --- The trainee's obligations -----------------------------------------------------------------------
-
-
-@dataclass
-class Obligation:
-    """One plan a trainee must meet this year, and how far they are with each of its requirements."""
-
-    assignment: PlanAssignment
-    courses: list[tuple[str, bool]]  # (course title, completed in the window)
-    credit_hours: Decimal
-    min_credit_hours: Decimal | None
-    face_to_face_done: bool | None  # None when the plan does not ask for one
-    overdue: bool
-
-    @property
-    def plan(self) -> TrainingPlan:
-        return self.assignment.plan
-
-    @property
-    def is_completed(self) -> bool:
-        return self.assignment.status == PlanStatus.COMPLETED
-
-
-def plan_obligations(*, person, today: datetime.date, year: int | None = None) -> list[Obligation]:
-    """The person's plans of the year with each requirement's progress, nearest deadline first: three
-    queries (assignments, required courses, the year's records)."""
-    year = year or training_year()
-    assignments = list(
-        PlanAssignment.objects.filter(person=person, plan__year=year)
-        .select_related("plan")
-        .prefetch_related("plan__required_courses")
-        .order_by("plan__deadline", "plan_id")
-    )
-    if not assignments:
-        return []
-    earliest = min(assignment.plan.opens_on for assignment in assignments)
-    latest = max(assignment.plan.deadline for assignment in assignments)
-    records = list(TrainingRecord.objects.filter(person=person, completed_on__range=(earliest, latest)))
-
-    obligations = []
-    for assignment in assignments:
-        plan = assignment.plan
-        in_window = [record for record in records if plan.opens_on <= record.completed_on <= plan.deadline]
-        completed_courses = {record.course_id for record in in_window if record.counts_as_completion}
-        face_to_face = None
-        if plan.requires_face_to_face:
-            face_to_face = any(
-                record.source == TrainingSource.FACE_TO_FACE and record.counts_as_completion for record in in_window
-            )
-        obligations.append(Obligation(
-            assignment=assignment,
-            courses=[(course.title, course.pk in completed_courses) for course in plan.required_courses.all()],
-            credit_hours=sum((record.credit_hours for record in in_window), Decimal(0)),
-            min_credit_hours=plan.min_credit_hours,
-            face_to_face_done=face_to_face,
-            overdue=today > plan.deadline and assignment.status != PlanStatus.COMPLETED,
-        ))
-    return obligations
-
-
-# --- Words for the pages -----------------------------------------------------------------------------
-
-
-def joiner_leaver_rule(plan: TrainingPlan) -> str:
-    """The plan's rule for people who join late or leave early, in words."""
-    return _(
-        "Required: everyone holding the post between %(opens)s and %(deadline)s, except people who took it up "
-        "after %(join)s or left it before %(leave)s."
-    ) % {
-        "opens": plan.opens_on.isoformat(), "deadline": plan.deadline.isoformat(),
-        "join": plan.join_cutoff.isoformat(), "leave": plan.leave_cutoff.isoformat(),
-    }

@@ -1,7 +1,7 @@
 """The training dashboard: the three tiers' coverage rates against the 100% target of box 专栏6 item 1, for
 the viewer's region, over the years and for each region one level down.
 
-Like the coverage pages, it reads only CoverageCount rows (analytics/coverage.py keeps them current) and counts
+Like the coverage pages, it reads only CoverageCount rows (courses/coverage.py keeps them current) and counts
 the same plans (selectors: those organised by the region, above it or under it), so its figures are the ones
 the coverage pages show. Five queries whatever the number of people: the region, its child regions, the plan
 years, the region's counts per year and tier, the child regions' counts per tier; pandas shapes them.
@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from academy.organisation.models import PostKind, Region
 from academy.organisation.scope import Scope
-from courses.models import TrainingPlan
+from courses.models import CoverageCount, TrainingPlan
 
 from .dashboards import DASHBOARDS, Chart, Column, Dashboard, Figure, Series, Table, Unit
-from .models import CoverageCount
 from .selectors import TIERS, organised_over, scope_root
 
 TARGET = 1.0  # every person of every tier trained every year

@@ -15,11 +15,12 @@ from academy.organisation.models import PostKind, Region
 from academy.organisation.permissions import administrator_required
 from academy.organisation.scope import scope_for
 from academy.organisation.selectors import region_path_label
+from courses import plans
+from courses.coverage import region_chain
 from courses.models import PlanAssignment, PlanStatus, TrainingPlan
 from courses.years import training_year
 
 from . import exports, selectors
-from .coverage import region_chain
 from .forms import YEAR_RANGE, AssignmentFilterForm, ExportForm
 from .models import ExportJob
 
@@ -101,7 +102,7 @@ def coverage_region(request, tier, code=None):
         "coverage": coverage,
         "total_badge": STATUS_BADGES[coverage.total.status],
         "children": [(figure, STATUS_BADGES[figure.status]) for figure in coverage.children],
-        "plans": [(plan, selectors.joiner_leaver_rule(plan)) for plan in coverage.plans],
+        "plans": [(plan, plans.plan_rule_text(plan)) for plan in coverage.plans],
         # At the bottom of the tree the page names the people themselves.
         "people": _named_people(scope, post_kind, year, region) if not coverage.children else None,
         "export_filters": {"tier": post_kind.value, "year": year, "region": region.code},

@@ -688,7 +688,7 @@ FROM judged
 """
 
 COVERAGE_SQL = """
-INSERT INTO analytics_coveragecount (plan_id, region_id, not_started, in_progress, completed)
+INSERT INTO courses_coveragecount (plan_id, region_id, not_started, in_progress, completed)
 SELECT assignment.plan_id, left(assignment.region_id, level.length),
     count(*) FILTER (WHERE assignment.status = 'not_started'),
     count(*) FILTER (WHERE assignment.status = 'in_progress'),
@@ -757,7 +757,7 @@ def generate(*, scale: float = 1.0, seed: int = 4, today: datetime.date | None =
     """Everything above, into the (empty, migrated) database of the current connection."""
     today = today or timezone.localdate()
     nation = Nation(years=list(range(today.year - 4, today.year + 1)), today=today)
-    from analytics.models import CoverageCount
+    from courses.models import CoverageCount
     from courses.models import LessonProgress, PlanAssignment, TrainingRecord
 
     with bulk_load(Region, Person, Post, TrainingRecord, LessonProgress):

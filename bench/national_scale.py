@@ -80,7 +80,7 @@ def measure_assignment(year: int) -> dict:
         print(f"  {kind}: {len(plans):,} plans, {required:,} people assigned in {seconds:.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE courses_planassignment")
-        cursor.execute("ANALYZE analytics_coveragecount")
+        cursor.execute("ANALYZE courses_coveragecount")
     figures["assignments"] = PlanAssignment.objects.filter(plan__year=year).count()
     return figures
 

@@ -417,19 +417,3 @@ def exam_overview(*, person, exam: ExamPage, now: datetime.datetime | None = Non
         ),
         passed_attempt=exam_passed_attempt(person=person, exam=exam, year=year),
     )
-
-
-def exam_page_context(*, exam: ExamPage, request) -> dict:
-    """What the exam page shows: the rules, the trainee's attempts, and to editors what stops the draw."""
-    user = request.user
-    person = getattr(user, "person", None) if user.is_authenticated else None
-    problems = exam_draw_problems(exam=exam)
-    return {
-        "course": exam.course,
-        "question_count": exam.question_count(),
-        "pass_mark": exam.effective_pass_mark(),
-        "exam_ready": not problems,
-        "draw_problems": problems if user.is_authenticated and exam.permissions_for_user(user).can_edit() else [],
-        "person": person,
-        "overview": exam_overview(person=person, exam=exam) if person is not None and exam.pk else None,
-    }

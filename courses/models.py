@@ -28,6 +28,7 @@ from wagtail.search import index
 from academy.organisation.models import PostKind
 
 from .blocks import LessonStreamBlock
+from .video import read_duration_seconds
 from .years import training_year
 
 
@@ -45,21 +46,10 @@ class CourseIndexPage(Page):
         verbose_name = _("course catalogue")
 
     def get_context(self, request, *args, **kwargs):
-        from .selectors import current_post_kinds  # selectors.py imports this module
+        from .pages import course_index_context  # pages.py reads this module
 
         context = super().get_context(request, *args, **kwargs)
-        context["courses"] = list(
-            CoursePage.objects.live().public().child_of(self).select_related("cover_image").order_by("title")
-        )
-        # Courses meant for the posts the signed-in trainee holds today are marked in the catalogue.
-        user = request.user
-        post_kinds = (
-            current_post_kinds(person=user.person_id, on=timezone.localdate())
-            if user.is_authenticated and user.person_id else set()
-        )
-        context["courses_for_me"] = {
-            course.pk for course in context["courses"] if post_kinds.intersection(course.audience or [])
-        }
+        context.update(course_index_context(index=self, request=request))
         return context
 
 
@@ -118,22 +108,10 @@ class CoursePage(Page):
         return ExamPage.objects.live().child_of(self).first()
 
     def get_context(self, request, *args, **kwargs):
-        """The lessons with the trainee's status in each, the exam, overall progress and, once complete, the
-        completion record. Visitors and users who are not trainees see the course without statuses."""
-        from .completion import course_status
-        from .exams import exam_overview
-        from .progress import course_outline
+        from .pages import course_context  # pages.py reads this module
 
         context = super().get_context(request, *args, **kwargs)
-        user = request.user
-        person = user.person if user.is_authenticated and user.person_id else None
-        year = training_year()
-        outline = course_outline(person=person, course=self, year=year)
-        context.update(person=person, year=year, outline=outline, status=None, exam_overview=None)
-        if person is not None:
-            context["status"] = course_status(person=person, course=self, year=year)
-            if outline.exam is not None:
-                context["exam_overview"] = exam_overview(person=person, exam=outline.exam.specific)
+        context.update(course_context(course=self, request=request))
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -175,71 +153,16 @@ class LessonPage(Page):
         return [block for block in self.body if block.block_type == "video"]
 
     def get_context(self, request, *args, outline=None, progress=None, **kwargs):
-        """``outline`` and ``progress`` come from serve(); without them (an editor's preview) the lesson is
-        shown without progress and sends no heartbeats."""
-        from django.middleware.csrf import get_token
-
-        from .progress import lesson_progress_summary, lesson_requirements
+        from .pages import lesson_context  # pages.py reads this module
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(
-            course=self.course if self.path else None, outline=outline, progress=progress, entry=None,
-            next_page=None, summary=None,
-        )
-        # Knowledge checks with more than one right answer take check boxes, the others radio buttons.
-        context["multiple_answer_checks"] = {
-            block.id for block in self.body
-            if block.block_type == "knowledge_check"
-            and sum(1 for option in block.value["options"] if option["is_correct"]) > 1
-        }
-        if outline is not None and progress is not None:
-            summary = lesson_progress_summary(progress, lesson_requirements(self))
-            context.update(entry=outline.entry(self.pk), next_page=outline.next_after(self.pk), summary=summary)
-            context["lesson_config"] = {
-                "heartbeatUrl": reverse("courses:lesson_heartbeat", args=[self.pk]),
-                "interval": settings.COURSES_HEARTBEAT_SECONDS,
-                "sequence": progress.last_sequence,
-                "positions": summary["positions"],
-                "watched": summary["videos"],
-                "complete": summary["complete"],
-                "csrfToken": get_token(request),
-                # Where the page keeps heartbeats it could not send yet: one person's row, so never another's.
-                "keptKey": f"academy.heartbeats.{progress.pk}",
-            }
+        context.update(lesson_context(lesson=self, request=request, outline=outline, progress=progress))
         return context
 
     def serve(self, request, *args, **kwargs):
-        """For signed-in trainees. Opening the lesson starts the trainee's progress in it for the training
-        year; heartbeats are accepted only for a lesson so opened, which is how a locked lesson stays shut."""
-        from django.contrib import messages
-        from django.contrib.auth.views import redirect_to_login
-        from django.shortcuts import redirect
-        from django.template.response import TemplateResponse
+        from .pages import lesson_serve  # pages.py reads this module
 
-        from .progress import course_outline, lesson_progress_open
-
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        course = self.course
-        if not request.user.person_id:
-            messages.error(
-                request, _("Lessons are for trainees: your account is not linked to a person on the roster.")
-            )
-            return redirect(course.get_url(request))
-        person = request.user.person
-        outline = course_outline(person=person, course=course, year=training_year())
-        entry = outline.entry(self.pk)
-        if entry is None or entry.is_locked:
-            messages.warning(request, _("This course is taken in order: complete the lessons before this one first."))
-            return redirect(course.get_url(request))
-        progress = entry.progress or lesson_progress_open(person=person, lesson=self)
-        request.is_preview = False
-        response = TemplateResponse(
-            request, self.get_template(request, *args, **kwargs),
-            self.get_context(request, *args, outline=outline, progress=progress, **kwargs),
-        )
-        patch_cache_control(response, private=True, no_cache=True)
-        return response
+        return lesson_serve(lesson=self, request=request, args=args, kwargs=kwargs)
 
 
 class ExamDrawRule(Orderable):
@@ -257,20 +180,13 @@ class ExamDrawRule(Orderable):
 
 class ExamPageForm(WagtailAdminPageForm):
     def clean(self):
-        from collections import Counter
-
-        from .exams import draw_shortfalls
+        from .pages import exam_form_problems  # pages.py reads this module
 
         cleaned_data = super().clean()
         rules = self.formsets["draw_rules"]
         if not rules.is_valid():  # the rules' own errors come first; validated now, not after clean()
             return cleaned_data
-        wanted = Counter()
-        for form in rules.forms:
-            rule = getattr(form, "cleaned_data", None) or {}
-            if rule.get("category") and not rule.get("DELETE"):
-                wanted[rule["category"].pk] += rule.get("count") or 0
-        for problem in draw_shortfalls(wanted=wanted):
+        for problem in exam_form_problems(draw_rules=rules):
             self.add_error(None, problem)
         return cleaned_data
 
@@ -320,10 +236,10 @@ class ExamPage(Page):
         return sum(rule.count for rule in self.draw_rules.all())
 
     def get_context(self, request, *args, **kwargs):
-        from .exams import exam_page_context  # exams.py imports this module
+        from .pages import exam_context  # pages.py reads this module
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(exam_page_context(exam=self, request=request))
+        context.update(exam_context(exam=self, request=request))
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -417,8 +333,6 @@ class QuestionOption(Orderable):
 
 class VideoForm(WagtailAdminModelForm):
     def clean(self):
-        from .video import read_duration_seconds
-
         cleaned_data = super().clean()
         upload = cleaned_data.get("file")
         if upload and "file" in self.changed_data:
@@ -780,3 +694,32 @@ class PlanAssignment(models.Model):
 
     def __str__(self):
         return f"{self.plan} · {self.person}"
+
+
+class CoverageCount(models.Model):
+    """How many people a plan requires in a region (its own and everything under it) and how far they are.
+    Kept up to date as assignments change (courses/coverage.py), so a coverage page reads a handful of
+    rows whatever the number of people."""
+
+    plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="coverage_counts")
+    region = models.ForeignKey("organisation.Region", on_delete=models.CASCADE, related_name="+")
+    not_started = models.PositiveIntegerField(_("not started"), default=0)
+    in_progress = models.PositiveIntegerField(_("in progress"), default=0)
+    completed = models.PositiveIntegerField(_("completed"), default=0)
+
+    class Meta:
+        verbose_name = _("coverage count")
+        verbose_name_plural = _("coverage counts")
+        constraints = [models.UniqueConstraint(fields=["plan", "region"], name="coverage_count_once")]
+
+    def __str__(self):
+        return f"{self.plan} · {self.region_id}"
+
+    @property
+    def required(self) -> int:
+        return self.not_started + self.in_progress + self.completed
+
+    @property
+    def rate(self) -> float:
+        """Completed ÷ required, 0 to 1; a region that requires nobody is fully covered."""
+        return self.completed / self.required if self.required else 1.0

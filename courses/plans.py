@@ -33,10 +33,12 @@ from django.utils.translation import gettext as _
 
 from academy.organisation.models import Post, PostKind, Region, RegionLevel
 from academy.organisation.scope import Scope
-from analytics import coverage
-from analytics.models import CoverageCount
 
-from .models import LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource
+from . import coverage
+from .models import (
+    CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
+)
+from .signals import plan_saved
 from .years import training_year
 
 logger = logging.getLogger(__name__)
@@ -164,9 +166,13 @@ class Requirement:
                 or_, (Q(path__startswith=path, depth=depth + 1) for _pk, path, depth in courses)
             )
             lesson_ids = LessonPage.objects.filter(under_courses).values_list("pk", flat=True)
+        return cls.with_courses(plan, course_ids=[pk for pk, _path, _depth in courses], lesson_ids=lesson_ids)
+
+    @classmethod
+    def with_courses(cls, plan: TrainingPlan, *, course_ids, lesson_ids=()) -> "Requirement":
+        """The requirement of ``plan`` requiring ``course_ids``, read already (prefetched courses)."""
         return cls(
-            year=plan.year, opens_on=plan.opens_on, deadline=plan.deadline,
-            course_ids=frozenset(pk for pk, _path, _depth in courses),
+            year=plan.year, opens_on=plan.opens_on, deadline=plan.deadline, course_ids=frozenset(course_ids),
             min_credit_hours=plan.min_credit_hours or None, face_to_face=plan.requires_face_to_face,
             lesson_ids=frozenset(lesson_ids),
         )
@@ -181,32 +187,46 @@ class StatusFacts(NamedTuple):
     completed_on: datetime.date | None
 
 
-def requirement_met_on(requirement: Requirement, records: list[RecordFacts]) -> datetime.date | None:
-    """The day the last requirement was met by ``records`` (all in the window), or None while one is not."""
+class RequirementProgress(NamedTuple):
+    """How far ``records`` (all in the window) go towards each part of a requirement: the day each part was
+    met, None while it is not."""
+
+    courses: dict  # required course id -> the day it was first completed, or None
+    face_to_face: datetime.date | None  # None also when the plan does not ask for a session
+    credit_hours: Decimal
+    credit_hours_met: datetime.date | None  # None also when the plan asks for no minimum
+
+
+def requirement_progress(requirement: Requirement, records: list[RecordFacts]) -> RequirementProgress:
     completions = [record for record in records if record.counts_as_completion]
-    days = []
-    for course_id in requirement.course_ids:
-        day = min((record.completed_on for record in completions if record.course_id == course_id), default=None)
-        if day is None:
-            return None
-        days.append(day)
+    courses = {
+        course_id: min((record.completed_on for record in completions if record.course_id == course_id), default=None)
+        for course_id in requirement.course_ids
+    }
+    face_to_face = None
     if requirement.face_to_face:
-        day = min(
+        face_to_face = min(
             (record.completed_on for record in completions if record.source == TrainingSource.FACE_TO_FACE),
             default=None,
         )
-        if day is None:
-            return None
-        days.append(day)
+    total, hours_met = Decimal(0), None
+    for record in sorted(records, key=lambda record: record.completed_on):
+        total += record.credit_hours
+        if hours_met is None and requirement.min_credit_hours and total >= requirement.min_credit_hours:
+            hours_met = record.completed_on
+    return RequirementProgress(courses, face_to_face, total, hours_met)
+
+
+def requirement_met_on(requirement: Requirement, records: list[RecordFacts]) -> datetime.date | None:
+    """The day the last requirement was met by ``records`` (all in the window), or None while one is not."""
+    progress = requirement_progress(requirement, records)
+    days = list(progress.courses.values())
+    if requirement.face_to_face:
+        days.append(progress.face_to_face)
     if requirement.min_credit_hours:
-        total = Decimal(0)
-        for record in sorted(records, key=lambda record: record.completed_on):
-            total += record.credit_hours
-            if total >= requirement.min_credit_hours:
-                days.append(record.completed_on)
-                break
-        else:
-            return None
+        days.append(progress.credit_hours_met)
+    if None in days:
+        return None
     if not days:
         # A plan stored without any requirement (the forms refuse one): any training in the window does.
         return min((record.completed_on for record in records), default=None)
@@ -329,20 +349,6 @@ def _assign_batch(plan, requirement, batch, *, after, last, summary) -> None:
     summary.removed += len(existing)
 
 
-def plan_assign_queue(*, plan: TrainingPlan) -> None:
-    """Run the assignment job in the background once the current transaction commits."""
-    from .tasks import assign_plan  # tasks.py imports this module
-
-    plan_id = plan.pk
-    transaction.on_commit(lambda: assign_plan.delay(plan_id))
-
-
-def plans_assign_for_year(*, year: int) -> None:
-    """Queue the assignment job of every plan of ``year``: nightly, and after a roster import changed posts."""
-    for plan in TrainingPlan.objects.filter(year=year).only("pk"):
-        plan_assign_queue(plan=plan)
-
-
 # --- Status refresh when training happens ----------------------------------------------------------------
 
 
@@ -387,7 +393,7 @@ def plan_create(
     title: str = "", required_courses=(), min_credit_hours: Decimal | None = None,
     requires_face_to_face: bool = False, created_by=None,
 ) -> TrainingPlan:
-    """Create a plan and queue its assignment job."""
+    """Create a plan; its assignment job runs once the transaction commits (plan_saved)."""
     plan = TrainingPlan(
         year=year, post_kind=post_kind, organiser_region=organiser_region,
         title=title.strip() or plan_default_title(year=year, post_kind=post_kind, organiser_region=organiser_region),
@@ -398,14 +404,14 @@ def plan_create(
     plan_validate(plan, required_course_ids=[course.pk for course in required_courses])
     plan.save()
     plan.required_courses.set(required_courses)
-    plan_assign_queue(plan=plan)
+    _announce_saved(plan)
     return plan
 
 
 @transaction.atomic
 def plan_update(*, plan: TrainingPlan, required_courses=None, **fields) -> TrainingPlan:
-    """Change a plan's title, requirement, window or cut-offs, and queue its assignment job: who is required
-    and their statuses follow the new rule."""
+    """Change a plan's title, requirement, window or cut-offs; its assignment job runs once the transaction
+    commits (plan_saved): who is required and their statuses follow the new rule."""
     plan = TrainingPlan.objects.select_for_update().select_related("organiser_region").get(pk=plan.pk)
     for name, value in fields.items():
         setattr(plan, name, value)
@@ -418,8 +424,13 @@ def plan_update(*, plan: TrainingPlan, required_courses=None, **fields) -> Train
     plan_validate(plan, required_course_ids=[course.pk for course in required_courses])
     plan.save()
     plan.required_courses.set(required_courses)
-    plan_assign_queue(plan=plan)
+    _announce_saved(plan)
     return plan
+
+
+def _announce_saved(plan: TrainingPlan) -> None:
+    plan_id = plan.pk
+    transaction.on_commit(lambda: plan_saved.send(sender=TrainingPlan, plan_id=plan_id))
 
 
 # --- Reads of the plan pages -----------------------------------------------------------------------------
@@ -481,12 +492,72 @@ def plan_counts(plan: TrainingPlan) -> PlanCounts:
     return PlanCounts(row.not_started, row.in_progress, row.completed)
 
 
+@dataclass
+class Obligation:
+    """One plan a trainee must meet this year, and how far they are with each of its requirements."""
+
+    assignment: PlanAssignment
+    courses: list[tuple[str, bool]]  # (course title, completed in the window)
+    credit_hours: Decimal
+    min_credit_hours: Decimal | None
+    face_to_face_done: bool | None  # None when the plan does not ask for one
+    overdue: bool
+
+    @property
+    def plan(self) -> TrainingPlan:
+        return self.assignment.plan
+
+    @property
+    def is_completed(self) -> bool:
+        return self.assignment.status == PlanStatus.COMPLETED
+
+
+def plan_obligations(*, person, today: datetime.date, year: int | None = None) -> list[Obligation]:
+    """The person's plans of the year with each requirement's progress (the rule of requirement_progress),
+    nearest deadline first: three queries (assignments, required courses, the year's records)."""
+    year = year or training_year()
+    assignments = list(
+        PlanAssignment.objects.filter(person=person, plan__year=year)
+        .select_related("plan")
+        .prefetch_related("plan__required_courses")
+        .order_by("plan__deadline", "plan_id")
+    )
+    if not assignments:
+        return []
+    earliest = min(assignment.plan.opens_on for assignment in assignments)
+    latest = max(assignment.plan.deadline for assignment in assignments)
+    rows = TrainingRecord.objects.filter(person=person, completed_on__range=(earliest, latest)).values_list(
+        "course_id", "source", "counts_as_completion", "credit_hours", "completed_on"
+    )
+    records = [RecordFacts(*row) for row in rows]
+
+    obligations = []
+    for assignment in assignments:
+        plan = assignment.plan
+        courses = list(plan.required_courses.all())
+        requirement = Requirement.with_courses(plan, course_ids=[course.pk for course in courses])
+        progress = requirement_progress(
+            requirement, [record for record in records if requirement.in_window(record.completed_on)]
+        )
+        obligations.append(Obligation(
+            assignment=assignment,
+            courses=[(course.title, progress.courses[course.pk] is not None) for course in courses],
+            credit_hours=progress.credit_hours,
+            min_credit_hours=plan.min_credit_hours,
+            face_to_face_done=progress.face_to_face is not None if requirement.face_to_face else None,
+            overdue=today > plan.deadline and assignment.status != PlanStatus.COMPLETED,
+        ))
+    return obligations
+
+
 def _day(day: datetime.date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
+    """A day as every plan and coverage page writes it: 2025-11-30."""
+    return day.isoformat()
 
 
 def plan_rule_text(plan: TrainingPlan) -> str:
-    """Who the plan requires, in plain words (for the plan and coverage pages)."""
+    """Who the plan requires, late joiners and early leavers included, in plain words: the one wording, for
+    the plan and coverage pages."""
     return _(
         "Everyone holding the post of %(tier)s in %(region)s on at least one day from %(opens)s to %(deadline)s "
         "must train, except people who took up the post after %(join_cutoff)s and people who left it before "

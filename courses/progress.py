@@ -55,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
+from .completion import course_completion_check
 from .models import CoursePage, ExamPage, LessonPage, LessonProgress
 from .plans import plan_statuses_refresh
 from .years import training_year
@@ -274,8 +275,6 @@ def _requirements_met(progress: LessonProgress, requirements: LessonRequirements
 
 
 def _course_completion_check(progress: LessonProgress) -> None:
-    from .completion import course_completion_check
-
     course = progress.lesson.get_parent().specific
     course_completion_check(person=progress.person, course=course, year=progress.year)
 

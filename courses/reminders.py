@@ -23,9 +23,8 @@ from django.utils.translation import gettext, ngettext
 from academy.accounts.models import SentReminder, User
 from academy.accounts.notifications import notify_once
 from academy.organisation.models import PostKind
-from analytics.models import CoverageCount
 
-from .models import PlanAssignment, PlanStatus, TrainingPlan
+from .models import CoverageCount, PlanAssignment, PlanStatus, TrainingPlan
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from django.views.decorators.cache import never_cache
 
 from academy.organisation.selectors import POST_PLACE_RELATED, post_place_label
 from academy.pdf import render_pdf
-from analytics.selectors import plan_obligations
 
 from .. import selectors
+from ..plans import plan_obligations
 from ..sessions import sessions_for_person
 from ..years import training_year
 

@@ -4,6 +4,7 @@ or plans.plans_managed_by (to change), so anyone else's plan is a 404."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from academy.organisation.scope import Scope, scope_for
 from .. import plans
 from ..forms import PlanForm
 from ..models import TrainingPlan
+from ..tasks import assign_plan
 from ..years import training_year
 
 HISTORY_PER_PAGE = 50
@@ -113,6 +115,7 @@ def plan_detail(request, pk):
 def plan_assign(request, pk):
     """Run the assignment job now rather than tonight, e.g. after correcting posts."""
     plan = _plan_managed(request, pk)
-    plans.plan_assign_queue(plan=plan)
+    plan_id = plan.pk
+    transaction.on_commit(lambda: assign_plan.delay(plan_id))
     messages.success(request, _("The assignment is running; the counts are updated when it finishes."))
     return redirect("courses:plan_detail", pk=plan.pk)

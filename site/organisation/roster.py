@@ -45,8 +45,6 @@ from academy.accounts.services import account_for_person
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
 from academy.jobs import job_announce, job_fail, job_progress
-from courses.plans import plans_assign_for_year
-from courses.years import training_year
 
 from . import resident_id
 from .models import (
@@ -62,6 +60,7 @@ from .models import (
 )
 from .rules import post_place_error
 from .scope import PersonChangeRefused, Scope, scope_for
+from .signals import roster_applied
 from academy.accounts.services import accounts_for_people
 
 logger = logging.getLogger(__name__)
@@ -789,7 +788,8 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
                     region_code=roster_import.created_by.admin_region_id or "",
                     detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
                 )
-                plans_assign_for_year(year=training_year())  # people added or moved join this year's plans
+                # People added or moved join this year's plans: courses listens (courses/receivers.py).
+                transaction.on_commit(lambda: roster_applied.send(sender=RosterImport, roster_import=roster_import))
                 logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
                 return
     # The database changed since the preview and some rows no longer fit.

@@ -1,5 +1,5 @@
 """A small coverage world for the analytics tests. Until courses/plans.py assigns people, the tests place
-PlanAssignments by hand and recount with analytics.coverage.rebuild(), as the assignment job will.
+PlanAssignments by hand and recount with courses.coverage.rebuild(), as the assignment job will.
 
 Director plans of 上城区 (330102), 拱墅区 (330105) and 海曙区 (330203, another city), the supervisor plan
 of 杭州市 and the province's institution-head plan, all in the current training year.
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from academy.organisation.models import PostKind, Region, RunLevel
-from analytics import coverage
+from courses import coverage
 from courses.models import PlanAssignment, PlanStatus, TrainingPlan
 from courses.years import training_year
 from tests.factories import InstitutionFactory, PersonFactory, PostFactory, RegionFactory

@@ -11,12 +11,12 @@ from academy.organisation.models import (
     Institution, InstitutionKind, Post, PostKind, ProfessionalCategory, Region, RunLevel,
 )
 from academy.organisation.scope import Scope
-from analytics import coverage
 from analytics.dashboards import dashboard_build
 from analytics.indicators import (
     INDICATORS, TRAINING_KEYS, indicator_label, indicator_values_save, indicators_dashboard, indicators_seed,
 )
 from analytics.models import Indicator, IndicatorValue
+from courses import coverage
 from courses.models import PlanAssignment, PlanStatus
 from tests.factories import InstitutionFactory, PersonFactory, PostFactory, user_with_role
 

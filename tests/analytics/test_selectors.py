@@ -8,9 +8,9 @@ from django.db.models import Sum
 
 from academy.organisation.models import PostKind, Region
 from academy.organisation.scope import Scope
-from analytics import coverage, selectors
-from analytics.models import CoverageCount
-from courses.models import PlanAssignment, PlanStatus, TrainingRecord, TrainingSource
+from analytics import selectors
+from courses import coverage, plans
+from courses.models import CoverageCount, PlanAssignment, PlanStatus, TrainingRecord, TrainingSource
 from courses.years import training_year
 
 from .conftest import assign, make_plan, make_village
@@ -214,19 +214,19 @@ def test_a_trainee_sees_their_obligations_and_progress(world, django_assert_max_
         credit_hours=6,
     )
     with django_assert_max_num_queries(3):
-        obligations = selectors.plan_obligations(person=person, today=datetime.date(year, 6, 1), year=year)
+        obligations = plans.plan_obligations(person=person, today=datetime.date(year, 6, 1), year=year)
     [obligation] = obligations
     assert obligation.plan == plan
     assert obligation.credit_hours == 4
     assert obligation.min_credit_hours == 10
     assert obligation.face_to_face_done is True
     assert obligation.overdue is False
-    late = selectors.plan_obligations(person=person, today=datetime.date(year + 1, 1, 2), year=year)
+    late = plans.plan_obligations(person=person, today=datetime.date(year + 1, 1, 2), year=year)
     assert late[0].overdue is True
-    assert selectors.plan_obligations(person=world.people.far_missing.person, today=TODAY, year=year - 1) == []
+    assert plans.plan_obligations(person=world.people.far_missing.person, today=TODAY, year=year - 1) == []
 
 
 def test_the_joiner_and_leaver_rule_is_in_words(world):
-    rule = selectors.joiner_leaver_rule(world.plans.home)
+    rule = plans.plan_rule_text(world.plans.home)
     year = training_year()
     assert f"{year}-10-31" in rule and f"{year}-03-31" in rule

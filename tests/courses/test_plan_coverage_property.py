@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from academy.organisation.models import Post, PostKind, Region, RunLevel
-from analytics.models import CoverageCount
 from courses import plans
 from courses.models import (
-    CoursePage, LessonPage, LessonProgress, PlanAssignment, TrainingPlan, TrainingRecord, TrainingSource,
+    CoverageCount, CoursePage, LessonPage, LessonProgress, PlanAssignment, TrainingPlan, TrainingRecord,
+    TrainingSource,
 )
 from courses.years import training_year
 from tests.factories import InstitutionFactory, PersonFactory, RegionFactory

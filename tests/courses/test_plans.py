@@ -1,23 +1,28 @@
 """Training plans: who a plan requires, their statuses, the assignment job and the coverage it keeps."""
+import csv
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from academy.organisation.models import PostKind, Region, RunLevel
-from analytics.models import CoverageCount
+from academy.organisation import roster
+from academy.organisation.models import PostKind, Region, RosterImport, RunLevel
 from courses import plans
 from courses.completion import course_completion_check
 from courses.models import (
-    ExamAttempt, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
+    CoverageCount, ExamAttempt, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord,
+    TrainingSource,
 )
 from courses.sessions import AttendanceMark, attendance_mark
 from courses.tasks import assign_current_year_plans, assign_plan
 from courses.years import training_year
 from tests.factories import (
     InstitutionFactory, PersonFactory, PostFactory, RegionFactory, TrainingSessionFactory, UserFactory,
+    make_id_number,
 )
 
 YEAR = training_year()
@@ -420,6 +425,34 @@ def test_the_nightly_job_assigns_the_current_years_plans_only(villages, django_c
     with django_capture_on_commit_callbacks(execute=True):
         assign_current_year_plans()
     assert set(assignments(current)) == {person.pk}
+    assert assignments(earlier) == {}
+
+
+@pytest.mark.django_db
+def test_a_roster_import_brings_new_directors_into_this_years_plans(villages, django_capture_on_commit_callbacks):
+    """The organisation announces an applied import (roster_applied, on commit); courses assigns the plans."""
+    current, earlier = make_plan(), make_plan(year=YEAR - 1)
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow([column.heading for column in roster.COLUMNS])
+    row = {
+        "name": "陈静", "sex": "女", "id_number": make_id_number("330102", datetime.date(1985, 3, 4), 12),
+        "mobile": "13900000001", "professional_category": "社工", "post": "儿童主任",
+        "region_code": villages["home"].code, "start_date": f"{YEAR - 1}-01-01",
+    }
+    writer.writerow([row.get(column.field, "") for column in roster.COLUMNS])
+    with django_capture_on_commit_callbacks(execute=True):
+        roster_import = roster.roster_import_create(
+            created_by=UserFactory(admin_region=Region.objects.get(code="330102")),
+            upload=SimpleUploadedFile("roster.csv", output.getvalue().encode()), language="en",
+        )
+    assert assignments(current) == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        roster.roster_import_confirm(roster_import=roster_import)
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.DONE
+    [(region_code, _status)] = assignments(current).values()
+    assert region_code == villages["home"].code
     assert assignments(earlier) == {}
 
 

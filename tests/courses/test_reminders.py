@@ -9,9 +9,8 @@ from django.core import mail
 from academy.accounts import notifications
 from academy.accounts.models import Notification
 from academy.organisation.models import PostKind, Region
-from analytics.models import CoverageCount
 from courses import reminder_tasks
-from courses.models import PlanAssignment, PlanStatus, TrainingPlan
+from courses.models import CoverageCount, PlanAssignment, PlanStatus, TrainingPlan
 from courses.reminders import send_administrator_digests, send_trainee_reminders
 from tests.factories import PersonFactory, PostFactory, UserFactory
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from courses.video import read_duration_seconds
 
-DEMO_MEDIA = Path(__file__).resolve().parents[2] / "courses" / "demo" / "media"
+DEMO_MEDIA = Path(__file__).resolve().parents[2] / "site" / "demo" / "content" / "media"
 
 
 def test_the_duration_is_read_from_a_real_mp4():

@@ -107,7 +107,7 @@ def test_the_home_page_is_the_site_root_with_announcements_and_help(client):
 
 
 def test_the_demo_has_this_years_plans_part_way_to_their_target(django_capture_on_commit_callbacks):
-    from analytics.models import CoverageCount
+    from courses.models import CoverageCount
     from courses.models import TrainingPlan, TrainingRecord
     from courses.years import training_year
 

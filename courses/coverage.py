@@ -11,9 +11,8 @@ from django.db.models import Count, F
 from django.db.models.functions import Length, Substr
 
 from academy.organisation.models import CODE_LENGTHS
-from courses.models import PlanAssignment, PlanStatus
 
-from .models import CoverageCount
+from .models import CoverageCount, PlanAssignment, PlanStatus
 
 LEVEL_LENGTHS = sorted(CODE_LENGTHS.values())  # 2, 4, 6, 9, 12
 
