@@ -18,12 +18,11 @@ def migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_coverage_counts_survive_the_move_to_courses():
+def test_coverage_counts_survive_the_move_to_courses(zhejiang_regions):
     old = migrate(BEFORE)
     Region = old.get_model("organisation", "Region")
     TrainingPlan = old.get_model("courses", "TrainingPlan")
     CoverageCount = old.get_model("analytics", "CoverageCount")
-    # The divisions are loaded by organisation's migrations.
     province, city = Region.objects.get(code="33"), Region.objects.get(code="3301")
     year = 2025
     plan = TrainingPlan.objects.create(
