@@ -91,14 +91,16 @@ def media_served(settings):
 def site_home(zhejiang_regions):
     """The site's Wagtail home page with the demo announcements, as the default site's root. Browser tests
     are transactional: the flush after each one removes what Wagtail's migrations created (the locale, the
-    tree's root, the default site), so they are made again here when missing."""
+    tree's root, the root collection, the default site), so they are made again here when missing."""
     from django.core.management import call_command
-    from wagtail.models import Locale, Page
+    from wagtail.models import Collection, Locale, Page
 
     from academy.home.models import HomePage
 
     Locale.objects.get_or_create(language_code="zh-hans")
     if Page.get_first_root_node() is None:
         Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     call_command("load_demo_pages", stdout=io.StringIO())
     return HomePage.objects.get()

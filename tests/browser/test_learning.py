@@ -391,6 +391,8 @@ def test_study_kept_offline_is_sent_when_the_lesson_is_opened_again(
         "() => !Object.keys(localStorage).some((key) => key.startsWith('academy.heartbeats.'))"
     )
     row = LessonProgress.objects.get(person=director.person, lesson=text_lesson)
-    assert row.study_seconds >= studied_online + 9  # the ten seconds offline, less rounding
+    # The ten seconds offline, less each heartbeat's rounding down to whole seconds (timers drift on a loaded
+    # machine); without the kept heartbeats the page would have counted one interval, not six.
+    assert row.study_seconds >= studied_online + 6
     page.locator("[data-lesson-next]").wait_for(state="visible", timeout=10000)
     assert page.locator("[data-lesson-offline]").is_hidden()
