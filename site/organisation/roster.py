@@ -33,7 +33,7 @@ import openpyxl
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _, ngettext, pgettext
@@ -812,31 +812,45 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
     _set(roster_import, status=RosterImport.Status.APPLYING, done=0, **_started())
     with translation.override(roster_import.language or settings.LANGUAGE_CODE):
         try:
-            rows, errors = _read_and_parse(roster_import)
+            try:
+                errors = _apply_checked(roster_import)
+            except IntegrityError:
+                # Another import or form wrote some of the same people or open posts at the same moment, and the
+                # database's "one of" rules refused this whole transaction. Check again against what the other
+                # wrote: what is already there is left as it is, a post now in conflict is named on its row.
+                errors = _apply_checked(roster_import)
         except RosterFileError as error:
             _finish(roster_import, RosterImport.Status.INVALID, errors=[_file_error(error)])
             return
-        with transaction.atomic():
-            # Two workers given the same import: the second waits here, then finds it done.
-            locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
-            if locked.status == RosterImport.Status.DONE:
-                return
-            plan = plan_rows(rows, scope=scope_for(roster_import.created_by), errors=errors)
-            if not errors:
-                apply_plan(plan)
-                _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
-                # One entry per import, with its counts: tens of thousands of entries per file would bury the rest.
-                audit_record(
-                    action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
-                    region_code=roster_import.created_by.admin_region_id or "",
-                    detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
-                )
-                # People added or moved join this year's plans: courses listens (courses/receivers.py).
-                transaction.on_commit(lambda: roster_applied.send(sender=RosterImport, roster_import=roster_import))
-                logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
-                return
-    # The database changed since the preview and some rows no longer fit.
-    _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
+    if errors:
+        # The database changed since the preview and some rows no longer fit.
+        _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
+
+
+def _apply_checked(roster_import: RosterImport) -> RowErrors | None:
+    """Read and check the file again and write it in one transaction: the rows' errors if it no longer fits
+    the database, None once it is applied (by this call or by another before it)."""
+    rows, errors = _read_and_parse(roster_import)
+    with transaction.atomic():
+        # Two workers given the same import: the second waits here, then finds it done.
+        locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+        if locked.status == RosterImport.Status.DONE:
+            return None
+        plan = plan_rows(rows, scope=scope_for(roster_import.created_by), errors=errors)
+        if errors:
+            return errors
+        apply_plan(plan)
+        _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
+        # One entry per import, with its counts: tens of thousands of entries per file would bury the rest.
+        audit_record(
+            action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
+            region_code=roster_import.created_by.admin_region_id or "",
+            detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
+        )
+        # People added or moved join this year's plans: courses listens (courses/receivers.py).
+        transaction.on_commit(lambda: roster_applied.send(sender=RosterImport, roster_import=roster_import))
+    logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
+    return None
 
 
 def roster_import_fail(*, import_id, message: str) -> None:

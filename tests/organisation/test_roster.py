@@ -2,11 +2,12 @@
 import csv
 import datetime
 import io
+import threading
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from academy.accounts.models import User
@@ -587,6 +588,40 @@ def test_an_apply_that_fails_half_way_writes_nothing_and_its_retry_writes_everyt
     roster_import.refresh_from_db()
     assert roster_import.status == RosterImport.Status.DONE
     assert counts() == (before[0] + 2, before[1] + 2, before[2] + 2)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_imports_giving_the_same_people_the_same_posts_at_once_make_each_post_once(zhejiang_regions, check):
+    # Issue 12: two administrators importing at the same moment made every post twice. The database keeps
+    # one open post of a kind per person and place; the import refused by it is retried by its task, checks
+    # again and finds the posts already there.
+    rows = [director(), another_director()]
+    for row in rows:
+        person = PersonFactory(name=row["name"], sex="female" if row["sex"] == "女" else "male", mobile=row["mobile"],
+                               professional_category="social_worker" if row["professional_category"] == "社工" else "none")
+        person.set_id_number(row["id_number"])
+        person.save()
+        accounts_for_people(people=[person])
+    imports = [check(csv_bytes(rows)) for _ in range(2)]
+    assert [item.status for item in imports] == [RosterImport.Status.VALID] * 2
+    barrier = threading.Barrier(2)
+
+    def apply(roster_import):
+        barrier.wait()
+        try:
+            apply_roster_import.apply(args=[str(roster_import.pk)])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply, args=(item,)) for item in imports]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Post.objects.filter(person__name__in=["陈静", "王强"]).count() == 2
+    assert [RosterImport.objects.get(pk=item.pk).status for item in imports] == [RosterImport.Status.DONE] * 2
 
 
 def test_a_second_identical_file_changes_nothing(check, confirm):
