@@ -1,11 +1,13 @@
 """The roster import (roster.py): reading files, every kind of bad row, all-or-nothing writes, re-imports."""
 import csv
 import datetime
+import importlib
 import io
 import threading
 
 import openpyxl
 import pytest
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.utils import timezone
@@ -592,19 +594,22 @@ def test_an_apply_that_fails_half_way_writes_nothing_and_its_retry_writes_everyt
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
-def test_two_imports_giving_the_same_people_the_same_posts_at_once_make_each_post_once(zhejiang_regions, check):
+@pytest.mark.parametrize("second_start", ["2023-01-01", "2024-06-01"], ids=["same posts", "same posts, later start"])
+def test_two_imports_giving_the_same_people_the_same_posts_at_once_make_each_post_once(
+    zhejiang_regions, check, second_start,
+):
     # Issue 12: two administrators importing at the same moment made every post twice. The database keeps
-    # one open post of a kind per person and place; the import refused by it is retried by its task, checks
-    # again and finds the posts already there.
+    # one open post of a kind per person and place; the import it refuses checks again at once: the same
+    # posts are already there (done), a post given from another date is named on its row (refused).
     rows = [director(), another_director()]
     for row in rows:
-        person = PersonFactory(name=row["name"], sex="female" if row["sex"] == "女" else "male", mobile=row["mobile"],
-                               professional_category="social_worker" if row["professional_category"] == "社工" else "none")
+        person = PersonFactory(name=row["name"], mobile=row["mobile"])
         person.set_id_number(row["id_number"])
         person.save()
         accounts_for_people(people=[person])
-    imports = [check(csv_bytes(rows)) for _ in range(2)]
-    assert [item.status for item in imports] == [RosterImport.Status.VALID] * 2
+    first = check(csv_bytes(rows))
+    second = check(csv_bytes([{**row, "start_date": second_start} for row in rows]))
+    assert [item.status for item in (first, second)] == [RosterImport.Status.VALID] * 2
     barrier = threading.Barrier(2)
 
     def apply(roster_import):
@@ -614,14 +619,21 @@ def test_two_imports_giving_the_same_people_the_same_posts_at_once_make_each_pos
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=apply, args=(item,)) for item in imports]
+    threads = [threading.Thread(target=apply, args=(item,)) for item in (first, second)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
     assert Post.objects.filter(person__name__in=["陈静", "王强"]).count() == 2
-    assert [RosterImport.objects.get(pk=item.pk).status for item in imports] == [RosterImport.Status.DONE] * 2
+    outcomes = sorted(RosterImport.objects.filter(pk__in=[first.pk, second.pk]), key=lambda item: item.status)
+    if second_start == "2023-01-01":
+        assert [item.status for item in outcomes] == [RosterImport.Status.DONE] * 2
+    else:
+        assert [item.status for item in outcomes] == [RosterImport.Status.DONE, RosterImport.Status.INVALID]
+        refused = outcomes[1]
+        assert [(error["row"], error["field"]) for error in refused.errors] == [(2, "start_date"), (3, "start_date")]
+        assert "already holds this post here from" in refused.errors[0]["message"]
 
 
 def test_a_second_identical_file_changes_nothing(check, confirm):
@@ -835,3 +847,17 @@ def test_progress_is_a_percentage_of_the_rows():
     roster_import = RosterImport(total=400, done=100, status=RosterImport.Status.VALIDATING)
     assert roster_import.progress == 25
     assert RosterImport(total=0).progress == 0
+
+
+def test_error_reports_kept_from_before_have_their_id_numbers_masked_by_the_migration(county_admin):
+    migration = importlib.import_module("academy.organisation.migrations.0004_post_one_open_per_person_kind_place")
+    number = director()["id_number"]
+    kept = RosterImport.objects.create(created_by=county_admin, file_name="old.csv", errors=[
+        {"row": 2, "column": "性别(sex)", "field": "sex", "message": f"Write 男 or 女 (male or female), not {number}."},
+    ])
+
+    migration.mask_id_numbers_in_import_errors(django_apps, None)
+
+    kept.refresh_from_db()
+    assert kept.errors[0]["message"] == f"Write 男 or 女 (male or female), not {resident_id.mask(number)}."
+    assert kept.errors[0]["row"] == 2
