@@ -205,6 +205,17 @@ class Post(models.Model):
                 | (~Q(kind__in=sorted(INSTITUTION_POSTS)) & Q(institution__isnull=True)),
                 name="post_institution_matches_kind",
             ),
+            # One open post of a kind per person and place: two administrators giving the same people the same
+            # post at the same moment made two (issue 12). An institution post's place is its institution.
+            models.UniqueConstraint(
+                fields=["person", "kind", "region"], condition=Q(end_date__isnull=True, institution__isnull=True),
+                name="post_one_open_per_person_kind_region",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "kind", "institution"],
+                condition=Q(end_date__isnull=True, institution__isnull=False),
+                name="post_one_open_per_person_kind_institution",
+            ),
         ]
 
     def __str__(self):

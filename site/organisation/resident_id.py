@@ -71,6 +71,15 @@ def mask(number: str) -> str:
     return number[:6] + "*" * 8 + number[-4:]
 
 
+# Something shaped like a resident ID number inside a longer text (a value quoted in a message).
+_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def mask_in_text(text: str) -> str:
+    """``text`` with every ID-number-shaped run of characters masked (``mask``)."""
+    return _IN_TEXT.sub(lambda match: mask(match.group()), text)
+
+
 @dataclass(frozen=True)
 class _Key:
     fernet: Fernet

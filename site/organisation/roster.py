@@ -20,8 +20,10 @@ the commit, and on SQLite a write through a second connection would wait for tha
 page shows a moving bar without a percentage while applying (seconds for 25,000 rows, see
 bench/roster_import.py).
 """
+import csv
 import datetime
 import io
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -31,10 +33,10 @@ import openpyxl
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _, pgettext
+from django.utils.translation import gettext as _, ngettext, pgettext
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -79,8 +81,6 @@ FIRST_DATA_ROW = 2
 # The template's example row carries this number (the example of the national standard GB 11643); a file
 # still holding it is rejected, so the example never becomes a person.
 EXAMPLE_ID_NUMBER = "11010519491231002X"
-# Excel counts days from 1899-12-30; a date cell formatted as a number shows that count.
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 LATEST_DATE = datetime.date(2100, 12, 31)
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
@@ -188,7 +188,9 @@ class RowErrors:
 
     def add(self, row: int | None, field_name: str | None, message) -> None:
         heading = self.headings.get(field_name) or (COLUMN_BY_FIELD[field_name].heading if field_name else "")
-        self.items.append({"row": row, "column": heading, "field": field_name or "", "message": str(message)})
+        # A value quoted in a message may be an ID number in the wrong column: the report never shows one in full.
+        message = resident_id.mask_in_text(str(message))
+        self.items.append({"row": row, "column": heading, "field": field_name or "", "message": message})
         if row is not None:
             self.bad_rows.add(row)
 
@@ -285,6 +287,7 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
 
 def _read_csv(data: bytes) -> pd.DataFrame:
     text = _decode(data)
+    _check_row_widths(text)
     try:
         # skip_blank_lines=False keeps row numbers as the spreadsheet shows them.
         frame = pd.read_csv(
@@ -297,6 +300,43 @@ def _read_csv(data: bytes) -> pd.DataFrame:
         ) from error
     # The platform's own csv files (the template) write codes as ="330102001201" so that Excel keeps them as text.
     return frame.replace(r'^="(\d+)"$', r"\1", regex=True)
+
+
+def _check_row_widths(text: str) -> None:
+    """Refuse a csv whose rows have more cells than its headings, before anything else is said about it.
+    pandas would read the first cell of each such row as a row label and shift every column left, so each
+    row's checks would quote values (resident ID numbers among them) from the wrong columns."""
+    lines = csv.reader(io.StringIO(text))
+    try:
+        width = len(next(lines, []))
+        longer, data_rows = [], 0
+        for number, cells in enumerate(itertools.islice(lines, MAX_ROWS + 1), start=FIRST_DATA_ROW):
+            if any(cell.strip() for cell in cells):
+                data_rows += 1
+            if len(cells) > width:
+                longer.append((number, len(cells) - width))
+    except csv.Error:
+        return  # the csv reader of pandas names an unreadable file in its own words
+    if not longer:
+        return
+    first_row, extra = longer[0]
+    if len(longer) >= data_rows and all(count == extra for _, count in longer):
+        raise RosterFileError(
+            ngettext(
+                "Each row has %(count)s more column than the headings: is there an extra comma at the end of the lines?",
+                "Each row has %(count)s more columns than the headings: are there extra commas at the end of the lines?",
+                extra,
+            ) % {"count": extra}
+        )
+    raise RosterFileError(
+        ngettext(
+            "Row %(row)s has %(count)s more column than the headings: does a cell hold a comma without quotes "
+            "around it?",
+            "Row %(row)s has %(count)s more columns than the headings: does a cell hold a comma without quotes "
+            "around it?",
+            extra,
+        ) % {"row": first_row, "count": extra}
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -340,15 +380,14 @@ def _clean(value) -> str:
 
 
 def parse_date(text: str) -> datetime.date | None:
-    """YYYY-MM-DD, YYYY/M/D (as Chinese Excel writes dates in CSV), or an Excel date number."""
+    """YYYY-MM-DD, YYYY/M/D (as Chinese Excel writes dates in CSV), YYYY.MM.DD or YYYY年M月D日. A workbook's
+    date cells arrive in the first form (spreadsheets.cell_text). A bare number is not a date: 2024 is a year
+    or a typing slip, and reading it as Excel's day 2024 stored 1905-07-16 (issue 12)."""
     match = _DATE.match(text)
+    if not match:
+        return None
     try:
-        if match:
-            day = datetime.date(*(int(part) for part in match.groups()))
-        elif text.isdigit() and len(text) <= 5:
-            day = EXCEL_EPOCH + datetime.timedelta(days=int(text))
-        else:
-            return None
+        day = datetime.date(*(int(part) for part in match.groups()))
     except ValueError:
         return None
     return day if EARLIEST_DATE <= day <= LATEST_DATE else None
@@ -408,10 +447,14 @@ def parse_row(number: int, cells: dict[str, str], errors: RowErrors) -> RosterRo
     for field_name in ("start_date", "end_date"):
         dates[field_name] = parse_date(cells[field_name]) if cells[field_name] else None
         if cells[field_name] and dates[field_name] is None:
-            errors.add(
-                number, field_name,
-                _("%(value)s is not a date; write it as 2024-03-01 or 2024/3/1.") % {"value": cells[field_name]},
-            )
+            if cells[field_name].isdigit():
+                message = _(
+                    "%(value)s is a number, not a date; write it as 2024-03-01, 2024/3/1 or 2024年3月1日, "
+                    "or format the Excel cell as a date."
+                )
+            else:
+                message = _("%(value)s is not a date; write it as 2024-03-01 or 2024/3/1.")
+            errors.add(number, field_name, message % {"value": cells[field_name]})
     if dates["start_date"] and dates["end_date"] and dates["end_date"] < dates["start_date"]:
         errors.add(number, "end_date", _("The end date is before the start date."))
 
@@ -769,31 +812,45 @@ def roster_import_apply(*, roster_import: RosterImport) -> None:
     _set(roster_import, status=RosterImport.Status.APPLYING, done=0, **_started())
     with translation.override(roster_import.language or settings.LANGUAGE_CODE):
         try:
-            rows, errors = _read_and_parse(roster_import)
+            try:
+                errors = _apply_checked(roster_import)
+            except IntegrityError:
+                # Another import or form wrote some of the same people or open posts at the same moment, and the
+                # database's "one of" rules refused this whole transaction. Check again against what the other
+                # wrote: what is already there is left as it is, a post now in conflict is named on its row.
+                errors = _apply_checked(roster_import)
         except RosterFileError as error:
             _finish(roster_import, RosterImport.Status.INVALID, errors=[_file_error(error)])
             return
-        with transaction.atomic():
-            # Two workers given the same import: the second waits here, then finds it done.
-            locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
-            if locked.status == RosterImport.Status.DONE:
-                return
-            plan = plan_rows(rows, scope=scope_for(roster_import.created_by), errors=errors)
-            if not errors:
-                apply_plan(plan)
-                _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
-                # One entry per import, with its counts: tens of thousands of entries per file would bury the rest.
-                audit_record(
-                    action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
-                    region_code=roster_import.created_by.admin_region_id or "",
-                    detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
-                )
-                # People added or moved join this year's plans: courses listens (courses/receivers.py).
-                transaction.on_commit(lambda: roster_applied.send(sender=RosterImport, roster_import=roster_import))
-                logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
-                return
-    # The database changed since the preview and some rows no longer fit.
-    _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
+    if errors:
+        # The database changed since the preview and some rows no longer fit.
+        _finish(roster_import, RosterImport.Status.INVALID, errors=errors.sorted())
+
+
+def _apply_checked(roster_import: RosterImport) -> RowErrors | None:
+    """Read and check the file again and write it in one transaction: the rows' errors if it no longer fits
+    the database, None once it is applied (by this call or by another before it)."""
+    rows, errors = _read_and_parse(roster_import)
+    with transaction.atomic():
+        # Two workers given the same import: the second waits here, then finds it done.
+        locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+        if locked.status == RosterImport.Status.DONE:
+            return None
+        plan = plan_rows(rows, scope=scope_for(roster_import.created_by), errors=errors)
+        if errors:
+            return errors
+        apply_plan(plan)
+        _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
+        # One entry per import, with its counts: tens of thousands of entries per file would bury the rest.
+        audit_record(
+            action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
+            region_code=roster_import.created_by.admin_region_id or "",
+            detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
+        )
+        # People added or moved join this year's plans: courses listens (courses/receivers.py).
+        transaction.on_commit(lambda: roster_applied.send(sender=RosterImport, roster_import=roster_import))
+    logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
+    return None
 
 
 def roster_import_fail(*, import_id, message: str) -> None:
@@ -928,6 +985,9 @@ def _instruction(field_name: str) -> str:
             "For a child supervisor the 9-digit township code, for a child director the 12-digit village code."
         ),
         "institution_code": _("For posts in an institution (head, carer, other staff): the institution's code."),
-        "start_date": _("The day the post began, as 2024-03-01 or 2024/3/1."),
+        "start_date": _(
+            "The day the post began, as 2024-03-01, 2024/3/1 or 2024年3月1日, or an Excel date cell. "
+            "A number alone (2024) is not a date."
+        ),
         "end_date": _("Empty while the post is held. A date closes the post; it is never deleted."),
     }[field_name]

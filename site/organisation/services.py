@@ -6,7 +6,7 @@ set-ups), which manages everyone; no page passes None."""
 import datetime
 import os
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from academy.accounts.services import account_for_person
@@ -17,6 +17,10 @@ from . import resident_id
 from .models import Institution, Person, Post, ProfessionalCategory, Region, RegionLevel
 from .rules import post_place_error
 from .scope import PersonChangeRefused, person_check_manageable, scope_for
+
+class PostRefused(Exception):
+    """A post that cannot be opened: the person already holds it, open, in that place."""
+
 
 # The fields an ID number is stored in, named "id_number" in the audit trail (never with its value).
 _ID_NUMBER_FIELDS = ["id_number_encrypted", "id_number_digest", "id_number_masked", "id_number_key"]
@@ -96,7 +100,24 @@ def post_open(
         person_check_manageable(scope=scope, person=person)
         if not scope.contains_post(post):
             raise PersonChangeRefused(_("This post is outside the area you administer."))
-    post.save()
+    try:
+        with transaction.atomic():
+            post.save()
+    except IntegrityError as error:
+        # The database keeps one open post of a kind per person and place (Post.Meta): another administrator
+        # may have given the same post a moment ago.
+        held = Post.objects.filter(
+            person=person, kind=kind, region=post.region, institution=institution, end_date__isnull=True
+        ).first()
+        if held is None:
+            raise
+        raise PostRefused(_(
+            "%(name)s already holds the post %(post)s at %(place)s from %(start)s; end that post before giving it "
+            "again."
+        ) % {
+            "name": person.name, "post": held.get_kind_display(), "place": held.institution or held.region,
+            "start": held.start_date.isoformat(),
+        }) from error
     audit_record(
         action=AuditAction.POST_CREATED, actor=actor, target=post, region_code=post.region_id,
         detail={"person": person.pk, "kind": kind, "start_date": start_date.isoformat()},

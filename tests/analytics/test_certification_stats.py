@@ -303,9 +303,10 @@ def test_carers_count_once_at_their_highest_valid_certificate_of_the_day(base):
     certified(left, 2, datetime.date(2025, 6, 1))
     staff_only = carer(home, kind=PostKind.INSTITUTION_STAFF)
     certified(staff_only, 1, datetime.date(2025, 6, 1))
-    # A second carer post in the same institution still counts the person once.
+    # A second carer post in the same institution still counts the person once. It has an end date (after
+    # today): the database keeps one open post of a kind per person and place (issue 12).
     PostFactory(person=two_levels, kind=PostKind.CARER, institution=home, region=home.region,
-                start_date=datetime.date(2022, 1, 1))
+                start_date=datetime.date(2022, 1, 1), end_date=TODAY + datetime.timedelta(days=365))
 
     dashboard = certification_dashboard(scope=Scope.everything(), year=YEAR, today=TODAY)
     rows = {row["level"]: row["people"] for row in table(dashboard, "Carers by skill level").rows}

@@ -248,12 +248,17 @@ def staff_world(seed: int):
     for _n in range(70):
         person = PersonFactory(professional_category=rng.choice(list(ProfessionalCategory)))
         home = rng.choice(homes)
+        held_open = set()
         for _post in range(rng.randint(1, 2)):
             start = datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randint(0, 2700))
             end = start + datetime.timedelta(days=rng.randint(0, 900)) if rng.random() < 0.4 else None
+            kind = rng.choice([PostKind.INSTITUTION_HEAD, PostKind.CARER, PostKind.INSTITUTION_STAFF])
+            if end is None and kind in held_open:
+                continue  # one open post of a kind per person and place (the database keeps it, issue 12)
+            if end is None:
+                held_open.add(kind)
             PostFactory(
-                person=person, institution=home, region=home.region, start_date=start, end_date=end,
-                kind=rng.choice([PostKind.INSTITUTION_HEAD, PostKind.CARER, PostKind.INSTITUTION_STAFF]),
+                person=person, institution=home, region=home.region, start_date=start, end_date=end, kind=kind,
             )
 
 

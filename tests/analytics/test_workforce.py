@@ -52,13 +52,19 @@ def random_world(seed: int, *, institutions: int = 14, people: int = 160):
     for _number in range(people):
         someone = person(professional_category=rng.choice(list(ProfessionalCategory)))
         home = rng.choice(homes)
+        held_open = set()
         for _post in range(rng.randint(1, 3)):
             # Mostly the same institution again (a second post there counts the person once), sometimes another.
             home = home if rng.random() < 0.5 else rng.choice(homes)
             start = random_date(rng, datetime.date(2019, 1, 1), datetime.date(2026, 12, 31))
             ended = rng.random() < 0.4
+            kind = rng.choice(INSTITUTION_POST_KINDS)
+            if not ended and (kind, home.pk) in held_open:
+                continue  # one open post of a kind per person and place (the database keeps it, issue 12)
+            if not ended:
+                held_open.add((kind, home.pk))
             PostFactory(
-                person=someone, kind=rng.choice(INSTITUTION_POST_KINDS), institution=home, region=home.region,
+                person=someone, kind=kind, institution=home, region=home.region,
                 start_date=start, end_date=random_date(rng, start, datetime.date(2027, 6, 30)) if ended else None,
             )
     return homes

@@ -67,8 +67,10 @@ def test_higher_levels_need_the_level_below(rule_set, carer_factory, session_fac
 def test_overlapping_posts_count_each_day_once(carer_factory):
     person = carer_factory(years=2, hours=0)
     first = person.posts.get()
+    # Overlapping, with an end date: the database keeps one open post of a kind per person and place (issue 12).
     PostFactory(person=person, kind=PostKind.CARER, institution=first.institution, region=first.region,
-                start_date=first.start_date + datetime.timedelta(days=100))
+                start_date=first.start_date + datetime.timedelta(days=100),
+                end_date=timezone.localdate() + datetime.timedelta(days=365))
     assert years_in_posts(person=person, kinds={PostKind.CARER}, on=timezone.localdate()) == Decimal("2.0")
 
 

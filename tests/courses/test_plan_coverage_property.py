@@ -225,8 +225,15 @@ def run_example(world, people, rules) -> None:
     for spec in people:
         person = PersonFactory()
         first_post = None
+        open_places = set()
         for kind_index, place_index, start, length in spec["posts"]:
             kind = KINDS[kind_index]
+            where = place(kind, place_index, institutions)
+            key = (kind, where["region_id"], getattr(where.get("institution"), "pk", None))
+            if length is None and key in open_places:
+                continue  # one open post of a kind per person and place (the database keeps it, issue 12)
+            if length is None:
+                open_places.add(key)
             post = Post.objects.create(
                 person=person, kind=kind, start_date=on(start),
                 end_date=None if length is None else on(start + length), **place(kind, place_index, institutions),
@@ -263,10 +270,11 @@ def run_example(world, people, rules) -> None:
         moved_on = max(on(offset), post.start_date + datetime.timedelta(days=1))
         if post.end_date is not None and post.end_date < moved_on:
             continue  # the post had already ended
+        destination = place(post.kind, place_index + 1, institutions)
+        if Post.objects.filter(person=person, kind=post.kind, end_date=None, **destination).exclude(pk=post.pk).exists():
+            continue  # already holds that post there, open: one of a kind per person and place (issue 12)
         Post.objects.filter(pk=post.pk).update(end_date=moved_on - datetime.timedelta(days=1))
-        Post.objects.create(
-            person=person, kind=post.kind, start_date=moved_on, **place(post.kind, place_index + 1, institutions)
-        )
+        Post.objects.create(person=person, kind=post.kind, start_date=moved_on, **destination)
     for plan in plan_objects:
         plans.plan_assign(plan=plan)
     assert_coverage_matches(plan_objects)

@@ -1,12 +1,15 @@
 """The roster import (roster.py): reading files, every kind of bad row, all-or-nothing writes, re-imports."""
 import csv
 import datetime
+import importlib
 import io
+import threading
 
 import openpyxl
 import pytest
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from academy.accounts.models import User
@@ -68,11 +71,14 @@ def csv_bytes(rows: list[dict], encoding: str = "utf-8") -> bytes:
     return output.getvalue().encode(encoding)
 
 
-def xlsx_bytes(rows: list[list]) -> bytes:
+def xlsx_bytes(rows: list[list], number_formats: dict[tuple[int, int], str] | None = None) -> bytes:
+    """A workbook of the headings and ``rows``; ``number_formats`` maps (row, column) to a cell's format."""
     book = openpyxl.Workbook()
     book.active.append(HEADINGS)
     for row in rows:
         book.active.append(row)
+    for (row, column), number_format in (number_formats or {}).items():
+        book.active.cell(row=row, column=column).number_format = number_format
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
@@ -207,6 +213,9 @@ BAD_ROWS = {
     "missing start date": (lambda: director(start_date=""), "start_date", "must be filled in"),
     "bad date": (lambda: director(start_date="2023-02-30"), "start_date", "2023-02-30 is not a date"),
     "words for a date": (lambda: director(end_date="last year"), "end_date", "is not a date"),
+    # Issue 12: a bare number was read as an Excel day count, so 2024 became 1905-07-16.
+    "a year for a date": (lambda: director(start_date="2024"), "start_date", "2024 is a number, not a date"),
+    "a day count in a text cell": (lambda: director(end_date="45352"), "end_date", "45352 is a number, not a date"),
     "end before start": (lambda: director(end_date="2022-12-31"), "end_date", "before the start date"),
     "bad mobile": (lambda: director(mobile="1234567"), "mobile", "11 digits"),
     "bad sex": (lambda: director(sex="X"), "sex", "Write 男 or 女"),
@@ -340,7 +349,7 @@ def test_xlsx_is_read_with_text_ids_real_dates_and_excel_date_numbers(check, con
         [first[c.field] for c in roster.COLUMNS[:8]] + [datetime.datetime(2023, 1, 1), None],
         [second[c.field] for c in roster.COLUMNS[:3]]
         + [13900000002, "无", "儿童主任", 330102001202, None, 44927, "2024/6/30"],
-    ])
+    ], number_formats={(3, 9): "yyyy/m/d"})  # Excel's own date cell: the day count, shown as a date
 
     roster_import = confirm(check(data, name="名册.xlsx"))
 
@@ -349,6 +358,69 @@ def test_xlsx_is_read_with_text_ids_real_dates_and_excel_date_numbers(check, con
     post = Post.objects.get(person__name="王强")
     assert (post.start_date, post.end_date) == (datetime.date(2023, 1, 1), datetime.date(2024, 6, 30))
     assert post.person.mobile == "13900000002"
+
+
+def test_a_year_typed_into_a_number_cell_of_a_workbook_is_not_a_date(check):
+    # Issue 12: 2024 in a General cell was read as Excel's day 2024, 1905-07-16. The cell shows 2024.
+    row = director()
+    data = xlsx_bytes([[row[c.field] for c in roster.COLUMNS[:8]] + [2024, None]])
+
+    roster_import = check(data, name="roster.xlsx")
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert [(r, c) for r, c, _ in errors_of(roster_import)] == [(2, "start_date")]
+    assert "2024 is a number, not a date" in roster_import.errors[0]["message"]
+    assert roster_import.errors[0]["column"] == "任职开始日期(start_date)"
+
+
+def test_a_csv_whose_lines_end_with_a_comma_says_so_first_and_quotes_no_id_number(check):
+    # Issue 12: every column shifted by one, and the messages quoted ID numbers from the wrong columns.
+    rows = [director(), another_director()]
+    lines = [",".join(HEADINGS)] + [",".join(row[c.field] for c in roster.COLUMNS) + "," for row in rows]
+
+    roster_import = check("\n".join(lines).encode())
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert roster_import.errors[0]["row"] is None
+    assert roster_import.errors[0]["message"] == (
+        "Each row has 1 more column than the headings: is there an extra comma at the end of the lines?"
+    )
+    stored = str(roster_import.errors)
+    assert not any(row["id_number"] in stored for row in rows)
+
+
+def test_the_extra_comma_message_is_written_in_chinese_for_a_chinese_uploader(county_admin, places,
+                                                                           django_capture_on_commit_callbacks):
+    lines = [",".join(HEADINGS), ",".join(director()[c.field] for c in roster.COLUMNS) + ",,"]
+    with django_capture_on_commit_callbacks(execute=True):
+        roster_import = roster.roster_import_create(
+            created_by=county_admin, upload=SimpleUploadedFile("r.csv", "\n".join(lines).encode()), language="zh-hans"
+        )
+    roster_import.refresh_from_db()
+
+    assert roster_import.errors[0]["message"] == "每行比标题多2列：行尾是否多了逗号？"
+
+
+def test_one_row_longer_than_the_headings_is_named(check):
+    lines = [",".join(HEADINGS), ",".join(director()[c.field] for c in roster.COLUMNS)]
+    lines.append(",".join(another_director(name="王,强")[c.field] for c in roster.COLUMNS))
+
+    roster_import = check("\n".join(lines).encode())
+
+    assert [(r, c) for r, c, _ in errors_of(roster_import)] == [(None, "")]
+    assert roster_import.errors[0]["message"] == (
+        "Row 3 has 1 more column than the headings: does a cell hold a comma without quotes around it?"
+    )
+
+
+def test_an_id_number_quoted_in_an_error_message_is_masked(check):
+    # Columns pasted in the wrong order: the ID number lands in the sex column and is quoted there.
+    row = director()
+    roster_import = check(csv_bytes([director(sex=row["id_number"], id_number="")]))
+
+    messages = " ".join(error["message"] for error in roster_import.errors)
+    assert resident_id.mask(row["id_number"]) in messages
+    assert row["id_number"] not in messages
 
 
 def test_an_id_number_typed_into_a_number_cell_of_a_workbook_is_rejected(check):
@@ -405,7 +477,10 @@ def test_headings_may_be_chinese_or_english_alone_and_extra_columns_are_ignored(
         ("2024/3/1", datetime.date(2024, 3, 1)),
         ("2024.03.01", datetime.date(2024, 3, 1)),
         ("2024-03-01 00:00:00", datetime.date(2024, 3, 1)),
-        ("45352", datetime.date(2024, 3, 1)),
+        ("2024年3月1日", datetime.date(2024, 3, 1)),
+        # Issue 12: a number in a text cell or a csv is not a date (2024 was read as 1905-07-16).
+        ("45352", None),
+        ("2024", None),
         ("2024-02-30", None),
         ("20240301", None),
         ("1800-01-01", None),
@@ -515,6 +590,50 @@ def test_an_apply_that_fails_half_way_writes_nothing_and_its_retry_writes_everyt
     roster_import.refresh_from_db()
     assert roster_import.status == RosterImport.Status.DONE
     assert counts() == (before[0] + 2, before[1] + 2, before[2] + 2)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+@pytest.mark.parametrize("second_start", ["2023-01-01", "2024-06-01"], ids=["same posts", "same posts, later start"])
+def test_two_imports_giving_the_same_people_the_same_posts_at_once_make_each_post_once(
+    zhejiang_regions, check, second_start,
+):
+    # Issue 12: two administrators importing at the same moment made every post twice. The database keeps
+    # one open post of a kind per person and place; the import it refuses checks again at once: the same
+    # posts are already there (done), a post given from another date is named on its row (refused).
+    rows = [director(), another_director()]
+    for row in rows:
+        person = PersonFactory(name=row["name"], mobile=row["mobile"])
+        person.set_id_number(row["id_number"])
+        person.save()
+        accounts_for_people(people=[person])
+    first = check(csv_bytes(rows))
+    second = check(csv_bytes([{**row, "start_date": second_start} for row in rows]))
+    assert [item.status for item in (first, second)] == [RosterImport.Status.VALID] * 2
+    barrier = threading.Barrier(2)
+
+    def apply(roster_import):
+        barrier.wait()
+        try:
+            apply_roster_import.apply(args=[str(roster_import.pk)])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply, args=(item,)) for item in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Post.objects.filter(person__name__in=["陈静", "王强"]).count() == 2
+    outcomes = sorted(RosterImport.objects.filter(pk__in=[first.pk, second.pk]), key=lambda item: item.status)
+    if second_start == "2023-01-01":
+        assert [item.status for item in outcomes] == [RosterImport.Status.DONE] * 2
+    else:
+        assert [item.status for item in outcomes] == [RosterImport.Status.DONE, RosterImport.Status.INVALID]
+        refused = outcomes[1]
+        assert [(error["row"], error["field"]) for error in refused.errors] == [(2, "start_date"), (3, "start_date")]
+        assert "already holds this post here from" in refused.errors[0]["message"]
 
 
 def test_a_second_identical_file_changes_nothing(check, confirm):
@@ -728,3 +847,17 @@ def test_progress_is_a_percentage_of_the_rows():
     roster_import = RosterImport(total=400, done=100, status=RosterImport.Status.VALIDATING)
     assert roster_import.progress == 25
     assert RosterImport(total=0).progress == 0
+
+
+def test_error_reports_kept_from_before_have_their_id_numbers_masked_by_the_migration(county_admin):
+    migration = importlib.import_module("academy.organisation.migrations.0004_post_one_open_per_person_kind_place")
+    number = director()["id_number"]
+    kept = RosterImport.objects.create(created_by=county_admin, file_name="old.csv", errors=[
+        {"row": 2, "column": "性别(sex)", "field": "sex", "message": f"Write 男 or 女 (male or female), not {number}."},
+    ])
+
+    migration.mask_id_numbers_in_import_errors(django_apps, None)
+
+    kept.refresh_from_db()
+    assert kept.errors[0]["message"] == f"Write 男 or 女 (male or female), not {resident_id.mask(number)}."
+    assert kept.errors[0]["row"] == 2

@@ -1,13 +1,15 @@
 """services.py: the writes refuse what the actor does not manage, whoever calls them, and are audited."""
 import datetime
+import threading
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
 from academy.audit.models import AuditAction, AuditEntry
 from academy.organisation import services
-from academy.organisation.models import PostKind, Region
+from academy.organisation.models import Post, PostKind, Region
 from academy.organisation.scope import PersonChangeRefused
-from tests.factories import make_scope_world, user_with_role
+from tests.factories import PersonFactory, RegionFactory, make_scope_world, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +66,71 @@ def test_a_created_person_is_audited_without_their_id_number():
         AuditAction.PERSON_CREATED, admin, str(person.pk), "330102",
     )
     assert "330102198001010026" not in str(entry.detail) + entry.object_label
+
+
+# One open post of a kind per person and place, kept by the database (issue 12) ------------------------
+
+
+@pytest.mark.parametrize("holder, elsewhere", [("home_director", "neighbour_village"), ("county_carer", "city_home")])
+def test_the_database_keeps_one_open_post_of_a_kind_per_person_and_place(world, holder, elsewhere):
+    post = getattr(world, holder).posts.get()
+    twin = dict(person=post.person, kind=post.kind, region=post.region, institution=post.institution)
+    # A closed period of the same post, and the same post in another place, are allowed beside it.
+    Post.objects.create(**twin, start_date=datetime.date(2019, 1, 1), end_date=datetime.date(2019, 12, 31))
+    other_place = getattr(world, elsewhere)
+    if post.institution:
+        other = {"institution": other_place, "region": other_place.region}
+    else:
+        other = {"region": other_place}
+    Post.objects.create(**{**twin, **other}, start_date=datetime.date(2025, 1, 1))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Post.objects.create(**twin, start_date=datetime.date(2025, 1, 1))
+
+
+@pytest.mark.parametrize("holder, place", [("home_director", "region"), ("county_carer", "institution")])
+def test_opening_a_post_already_held_and_open_is_refused_naming_it(world, holder, place):
+    person = getattr(world, holder)
+    held = person.posts.get()
+    with pytest.raises(services.PostRefused) as refused:
+        services.post_open(
+            person=person, actor=user_with_role("county_admin"), kind=held.kind,
+            start_date=datetime.date(2025, 3, 1), **{place: getattr(held, place)},
+        )
+    message = str(refused.value)
+    assert person.name in message and "2024-01-01" in message
+    assert str(held.institution or held.region) in message
+    assert person.posts.count() == 1
+    assert not AuditEntry.objects.filter(action=AuditAction.POST_CREATED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_administrators_opening_the_same_post_at_once_make_one_post(zhejiang_regions):
+    village = RegionFactory(code="330102001901", name="清波一村", level="village", parent_id="330102001",
+                            is_synthetic=True)
+    person = PersonFactory()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def open_post():
+        barrier.wait()
+        try:
+            services.post_open(
+                person=person, actor=None, kind=PostKind.CHILD_DIRECTOR, region=village,
+                start_date=datetime.date(2025, 3, 1),
+            )
+            outcomes.append("opened")
+        except services.PostRefused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=open_post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["opened", "refused"]
+    assert Post.objects.filter(person=person).count() == 1

@@ -523,6 +523,20 @@ def test_a_post_is_added_in_an_institution_of_the_scope(client, world):
     assert post.institution == world.county_home and post.region_id == "330102"
 
 
+def test_a_post_already_held_and_open_is_refused_on_the_form_naming_it(client, world):
+    # Issue 12: the database keeps one open post of a kind per person and place; the form says which one.
+    signed_in(client, "county_admin")
+    person = world.home_director
+    response = client.post(reverse("organisation:post_add", args=[person.pk]), {
+        "kind": PostKind.CHILD_DIRECTOR, "region": world.home_village.code, "start_date": "2025-03-01",
+    })
+    assert response.status_code == 200
+    errors = str(response.context["form"].non_field_errors())
+    assert "already holds the post" in errors and "清波一村" in errors and "2024-01-01" in errors
+    assert "already holds the post" in response.content.decode()
+    assert person.posts.count() == 1
+
+
 @pytest.mark.parametrize("data, field", [
     ({"kind": PostKind.CHILD_SUPERVISOR, "region": "330105001"}, "region"),  # another county
     ({"kind": PostKind.CHILD_SUPERVISOR, "region": "330102999"}, "region"),  # no such township

@@ -97,7 +97,9 @@ def test_child_regions_count_current_supervisors_and_directors(client, world):
 def test_a_person_holding_two_posts_in_one_region_is_counted_once(client, world):
     person = PersonFactory()
     PostFactory(person=person, kind=PostKind.CHILD_DIRECTOR, region=world.home_village)
-    PostFactory(person=person, kind=PostKind.CHILD_DIRECTOR, region=world.home_village, start_date="2024-02-01")
+    # Overlapping, with an end date: the database keeps one open post of a kind per person and place (issue 12).
+    PostFactory(person=person, kind=PostKind.CHILD_DIRECTOR, region=world.home_village, start_date="2024-02-01",
+                end_date="2099-12-31")
     signed_in(client, "county_admin")
     response = client.get(reverse("organisation:region_detail", args=["330102"]))
     counts = {child.region.code: (child.supervisors, child.directors) for child in response.context["children"]}

@@ -247,6 +247,8 @@ def post_add(request, pk):
                 "name": person.name, "post": post.get_kind_display(),
             })
             return redirect(person)
+    except services.PostRefused as refusal:
+        form.add_error(None, str(refusal))
     except PersonChangeRefused as refusal:
         messages.error(request, str(refusal))
         return redirect(person)
