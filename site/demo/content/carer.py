@@ -22,6 +22,7 @@ COURSE = {
     "credit_hours": "8",
     "pass_mark": 60,
     "lessons_in_order": True,
+    "exam_after_lessons": False,
     "cover": "carer-cover",
     "categories": {
         CARE: "职业守则，喂食、清洁、排泄、体温、翻身等生活照料与基础护理。",

@@ -21,6 +21,7 @@ COURSE = {
     "credit_hours": "6",
     "pass_mark": 60,
     "lessons_in_order": False,
+    "exam_after_lessons": True,
     "cover": "child-director-cover",
     "categories": {
         DUTIES: "儿童主任职责，未成年人保护法和民法典中与村（居）民委员会有关的规定，保障政策。",

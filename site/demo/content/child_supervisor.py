@@ -21,6 +21,7 @@ COURSE = {
     "credit_hours": "6",
     "pass_mark": 60,
     "lessons_in_order": True,
+    "exam_after_lessons": False,
     "cover": "child-supervisor-cover",
     "categories": {
         POLICY: "督导员职责、未成年人保护工作站，困境儿童、留守儿童、事实无人抚养儿童政策。",

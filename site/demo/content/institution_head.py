@@ -25,6 +25,7 @@ COURSE = {
     "credit_hours": "8",
     "pass_mark": 80,
     "lessons_in_order": False,
+    "exam_after_lessons": False,
     "cover": "institution-head-cover",
     "categories": {
         LAW: "《未成年人保护法》《民法典》关于监护和国家监护的规定，机构职能。",
