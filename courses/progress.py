@@ -286,9 +286,11 @@ def _status_text(
         return _("Lesson complete.")
     required = round(100 * settings.COURSES_VIDEO_SHARE_REQUIRED)
     if skipped_from is not None:
-        return _("Watching counts only from %(time)s on: go back there and watch on without skipping.") % {
-            "time": _minutes_seconds(int(skipped_from)),
-        }
+        # The row cannot tell a seek from fast playing (both move the player further than the time allows).
+        return _(
+            "Watching counts only from %(time)s on: the video was skipped ahead or played faster than %(rate)s×. "
+            "Go back there and watch on at normal speed."
+        ) % {"time": _minutes_seconds(int(skipped_from)), "rate": f"{settings.COURSES_MAX_PLAYBACK_RATE:g}"}
     if len(watched) == 1:
         return _("Watched %(percent)s%% of the video; %(required)s%% is needed.") % {
             "percent": next(iter(watched.values())), "required": required,
