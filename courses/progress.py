@@ -73,6 +73,11 @@ class LessonRequirements:
     def has_videos(self) -> bool:
         return bool(self.video_durations)
 
+    @property
+    def seconds(self) -> float:
+        """About how long the lesson takes: its videos played through, else its required study time."""
+        return sum(self.video_durations.values()) if self.has_videos else self.study_seconds
+
 
 @dataclass(frozen=True)
 class HeartbeatResult:
@@ -96,6 +101,13 @@ def lesson_requirements(lesson: LessonPage) -> LessonRequirements:
         if video is not None and video.duration_seconds > 0 and block.id:
             durations[block.id] = video.duration_seconds
     return LessonRequirements(study_seconds=lesson.min_study_minutes * 60, video_durations=durations)
+
+
+def course_study_minutes(course: CoursePage) -> int:
+    """The time a course's lessons require, in whole minutes rounded up: the only study time shown to
+    trainees, so that it never differs from what completes the lessons."""
+    seconds = sum(lesson_requirements(lesson).seconds for lesson in course.lessons())
+    return math.ceil(seconds / 60)
 
 
 def lesson_progress_open(*, person, lesson: LessonPage, now: datetime.datetime | None = None) -> LessonProgress:
