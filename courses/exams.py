@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .completion import course_completion_check
-from .models import ExamAttempt, ExamPage, Question, QuestionCategory, QuestionKind, QuestionOption
+from .models import ExamAttempt, ExamPage, LessonProgress, Question, QuestionCategory, QuestionKind, QuestionOption
 from .years import training_year
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,14 @@ class ExamNotReady(ExamRefused):
 class NoAttemptsLeft(ExamRefused):
     def __init__(self):
         super().__init__(_("You have used all your attempts at this exam this year."))
+
+
+class LessonsNotDone(ExamRefused):
+    def __init__(self, *, done: int, total: int):
+        super().__init__(
+            _("Complete every lesson of the course before taking its exam: %(done)s of %(total)s done.")
+            % {"done": done, "total": total}
+        )
 
 
 class AlreadyPassed(ExamRefused):
@@ -141,7 +149,7 @@ def attempt_start(
     """Resume the open attempt, or start a new one if the year's attempts allow it.
 
     Raises AlreadyPassed (the trainee passed this year: the course record is written, a retake would change
-    nothing), NoAttemptsLeft, or ExamNotReady.
+    nothing), LessonsNotDone (the course puts its exam after its lessons), NoAttemptsLeft, or ExamNotReady.
     """
     now = now or timezone.now()
     year = training_year(now)
@@ -153,6 +161,9 @@ def attempt_start(
     passed = exam_passed_attempt(person=person, exam=exam, year=year)
     if passed is not None:
         raise AlreadyPassed(passed)
+    refusal = exam_lessons_refusal(person=person, exam=exam, year=year)
+    if refusal is not None:
+        raise refusal
     used = ExamAttempt.objects.filter(person=person, exam=exam, year=year).count()
     if used >= exam.max_attempts:
         raise NoAttemptsLeft()
@@ -391,6 +402,18 @@ def exam_passed_attempt(*, person, exam: ExamPage, year: int) -> ExamAttempt | N
     )
 
 
+def exam_lessons_refusal(*, person, exam: ExamPage, year: int) -> LessonsNotDone | None:
+    """Why the exam stays closed when its course puts it after the lessons and some are not yet complete."""
+    course = exam.course
+    if not course.exam_after_lessons:
+        return None
+    lesson_ids = list(course.lessons().values_list("pk", flat=True))
+    done = LessonProgress.objects.filter(
+        person=person, year=year, lesson_id__in=lesson_ids, completed_at__isnull=False
+    ).count()
+    return LessonsNotDone(done=done, total=len(lesson_ids)) if done < len(lesson_ids) else None
+
+
 @dataclass(frozen=True)
 class ExamOverview:
     """One trainee's standing at one exam in the current training year."""
@@ -399,6 +422,7 @@ class ExamOverview:
     attempts_left: int
     open_attempt: ExamAttempt | None
     passed_attempt: ExamAttempt | None
+    closed_because: str = ""  # why no attempt may start yet (the lessons come first), else empty
 
 
 def exam_overview(*, person, exam: ExamPage, now: datetime.datetime | None = None) -> ExamOverview:
@@ -416,4 +440,5 @@ def exam_overview(*, person, exam: ExamPage, now: datetime.datetime | None = Non
             (attempt for attempt in attempts if attempt.submitted_at is None and now < attempt.deadline_at), None
         ),
         passed_attempt=exam_passed_attempt(person=person, exam=exam, year=year),
+        closed_because=str(exam_lessons_refusal(person=person, exam=exam, year=year) or ""),
     )

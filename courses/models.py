@@ -79,6 +79,9 @@ class CoursePage(Page):
     lessons_in_order = models.BooleanField(
         _("lessons in order"), default=False, help_text=_("A lesson opens only when the one before it is complete.")
     )
+    exam_after_lessons = models.BooleanField(
+        _("exam after the lessons"), default=False, help_text=_("The exam opens only when every lesson is complete.")
+    )
 
     base_form_class = CoursePageForm
     content_panels = Page.content_panels + [
@@ -86,7 +89,8 @@ class CoursePage(Page):
         FieldPanel("cover_image"),
         FieldPanel("introduction"),
         MultiFieldPanel(
-            [FieldPanel("audience"), FieldPanel("credit_hours"), FieldPanel("pass_mark"), FieldPanel("lessons_in_order")],
+            [FieldPanel("audience"), FieldPanel("credit_hours"), FieldPanel("pass_mark"), FieldPanel("lessons_in_order"),
+             FieldPanel("exam_after_lessons")],
             heading=_("Training rules"),
         ),
     ]

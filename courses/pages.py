@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from .completion import course_status
 from .exams import draw_shortfalls, exam_draw_problems, exam_overview
 from .models import CoursePage
-from .progress import course_outline, lesson_progress_open, lesson_progress_summary, lesson_requirements
+from .progress import course_outline, course_study_minutes, lesson_progress_open, lesson_progress_summary, lesson_requirements
 from .selectors import current_post_kinds
 from .years import training_year
 
@@ -44,7 +44,10 @@ def course_context(*, course, request) -> dict:
     person = user.person if user.is_authenticated and user.person_id else None
     year = training_year()
     outline = course_outline(person=person, course=course, year=year)
-    context = {"person": person, "year": year, "outline": outline, "status": None, "exam_overview": None}
+    context = {
+        "person": person, "year": year, "outline": outline, "status": None, "exam_overview": None,
+        "study_minutes": course_study_minutes(course),
+    }
     if person is not None:
         context["status"] = course_status(person=person, course=course, year=year)
         if outline.exam is not None:

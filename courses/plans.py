@@ -36,7 +36,7 @@ from academy.organisation.scope import Scope
 
 from . import coverage
 from .models import (
-    CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
+    CoursePage, CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
 )
 from .signals import plan_saved
 from .years import training_year
@@ -497,7 +497,7 @@ class Obligation:
     """One plan a trainee must meet this year, and how far they are with each of its requirements."""
 
     assignment: PlanAssignment
-    courses: list[tuple[str, bool]]  # (course title, completed in the window)
+    courses: list[tuple[CoursePage, bool]]  # (required course, completed in the window)
     credit_hours: Decimal
     min_credit_hours: Decimal | None
     face_to_face_done: bool | None  # None when the plan does not ask for one
@@ -541,7 +541,7 @@ def plan_obligations(*, person, today: datetime.date, year: int | None = None) -
         )
         obligations.append(Obligation(
             assignment=assignment,
-            courses=[(course.title, progress.courses[course.pk] is not None) for course in courses],
+            courses=[(course, progress.courses[course.pk] is not None) for course in courses],
             credit_hours=progress.credit_hours,
             min_credit_hours=plan.min_credit_hours,
             face_to_face_done=progress.face_to_face is not None if requirement.face_to_face else None,

@@ -73,6 +73,11 @@ class LessonRequirements:
     def has_videos(self) -> bool:
         return bool(self.video_durations)
 
+    @property
+    def seconds(self) -> float:
+        """About how long the lesson takes: its videos played through, else its required study time."""
+        return sum(self.video_durations.values()) if self.has_videos else self.study_seconds
+
 
 @dataclass(frozen=True)
 class HeartbeatResult:
@@ -96,6 +101,13 @@ def lesson_requirements(lesson: LessonPage) -> LessonRequirements:
         if video is not None and video.duration_seconds > 0 and block.id:
             durations[block.id] = video.duration_seconds
     return LessonRequirements(study_seconds=lesson.min_study_minutes * 60, video_durations=durations)
+
+
+def course_study_minutes(course: CoursePage) -> int:
+    """The time a course's lessons require, in whole minutes rounded up: the only study time shown to
+    trainees, so that it never differs from what completes the lessons."""
+    seconds = sum(lesson_requirements(lesson).seconds for lesson in course.lessons())
+    return math.ceil(seconds / 60)
 
 
 def lesson_progress_open(*, person, lesson: LessonPage, now: datetime.datetime | None = None) -> LessonProgress:
@@ -286,9 +298,11 @@ def _status_text(
         return _("Lesson complete.")
     required = round(100 * settings.COURSES_VIDEO_SHARE_REQUIRED)
     if skipped_from is not None:
-        return _("Watching counts only from %(time)s on: go back there and watch on without skipping.") % {
-            "time": _minutes_seconds(int(skipped_from)),
-        }
+        # The row cannot tell a seek from fast playing (both move the player further than the time allows).
+        return _(
+            "Watching counts only from %(time)s on: the video was skipped ahead or played faster than %(rate)s×. "
+            "Go back there and watch on at normal speed."
+        ) % {"time": _minutes_seconds(int(skipped_from)), "rate": f"{settings.COURSES_MAX_PLAYBACK_RATE:g}"}
     if len(watched) == 1:
         return _("Watched %(percent)s%% of the video; %(required)s%% is needed.") % {
             "percent": next(iter(watched.values())), "required": required,

@@ -18,7 +18,7 @@ from academy.organisation.models import Post
 
 from .completion import CourseStatus, completing_records, completion_by_course
 from .models import (
-    CoursePage, Enrolment, ExamAttempt, ExamPage, LessonPage, LessonProgress, TrainingRecord,
+    CoursePage, Enrolment, ExamAttempt, ExamPage, LessonPage, LessonProgress, PlanAssignment, TrainingRecord,
 )
 
 # An assigned course is flagged as due soon this many days before its deadline.
@@ -159,11 +159,15 @@ def my_learning(*, person, today: datetime.date, year: int) -> MyLearning:
     Assigned courses are this year's assignments: those without a deadline or due this training year or
     later (earlier ones belonged to past years' plans; what was done then is on the transcript). Available
     courses are the live, public ones whose audience includes a post the person holds today. A course
-    completed this year leaves both lists for the completed one.
+    completed this year leaves both lists for the completed one. A course that one of the person's training
+    plans of the year requires is assigned too, due by the plan's deadline (or the enrolment's, if earlier).
     """
     this_years_enrolment = Enrolment.objects.filter(person=person, course=OuterRef("pk")).filter(
         Q(due_date__isnull=True) | Q(due_date__gte=datetime.date(year, 1, 1))
     )
+    requiring_plans = PlanAssignment.objects.filter(
+        person=person, plan__year=year, plan__required_courses=OuterRef("pk")
+    ).order_by("plan__deadline")
     # Every live course, with the person's assignment: the catalogue holds tens of courses, and the audience
     # (a short JSON list) is matched here rather than with a JSON lookup that SQLite lacks.
     courses = list(
@@ -171,9 +175,14 @@ def my_learning(*, person, today: datetime.date, year: int) -> MyLearning:
         .annotate(
             is_assigned=Exists(this_years_enrolment),
             due_date=Subquery(this_years_enrolment.values("due_date")[:1]),
+            plan_deadline=Subquery(requiring_plans.values("plan__deadline")[:1]),
         )
         .order_by("title")
     )
+    for course in courses:
+        if course.plan_deadline is not None:
+            course.is_assigned = True
+            course.due_date = min(filter(None, [course.due_date, course.plan_deadline]))
     post_kinds = current_post_kinds(person=person, on=today)
     assigned_courses = [course for course in courses if course.is_assigned]
     offered_courses = [

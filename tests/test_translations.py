@@ -195,3 +195,31 @@ def test_the_default_language_shows_chinese():
         assert translation.pgettext("place", "Name") == "名称"  # of a region or an institution
     with translation.override("en"):
         assert translation.gettext("Sign in") == "Sign in"
+
+
+# An ASCII colon or comma after a Chinese character (a placeholder may stand between them), where Chinese
+# text takes "：" and "，". Placeholders like %(name)s end in a letter, so "%(a)s:" after Chinese is caught too.
+WESTERN_PUNCTUATION = re.compile(r"[\u3400-\u9fff\uff09\u300b\u201d](?:%\([^)]*\)[sd])?[:,](?=\s|[\u3400-\u9fff%\d–-]|$)")
+
+
+def test_chinese_messages_use_chinese_punctuation():
+    """Issue 13: "考勤: 未登记", "已学完0/5课, 考试尚未通过" carried Western punctuation."""
+    catalogue = read_po(LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    wrong = [
+        f"{entry.label} -> {text!r}"
+        for entry in catalogue if entry.msgid
+        for text in entry.msgstr.values() if WESTERN_PUNCTUATION.search(text)
+    ]
+    assert wrong == []
+
+
+def test_templates_put_no_western_punctuation_after_translated_text():
+    """A ": " or ", " written in a template after a translated word showed "考勤: 未登记" in Chinese: such
+    separators are translated too ({% translate ": " context "label separator" %})."""
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    wrong = [
+        f"{path.relative_to(templates)}: {match.group(0)!r}"
+        for path in templates.rglob("*.html")
+        for match in re.finditer(r".{0,40}%\}[:,] ", path.read_text(encoding="utf-8"))
+    ]
+    assert wrong == []

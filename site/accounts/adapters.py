@@ -46,6 +46,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def phone_form_field(self, **kwargs):
         kwargs.setdefault("validators", [mobile.validate])
+        kwargs.setdefault("widget", mobile.widget())
         kwargs.setdefault("label", gettext("Mobile number"))
         return PhoneField(**kwargs)
 

@@ -154,6 +154,7 @@ def course_load(catalogue: CourseIndexPage, spec: dict) -> Created:
             title=spec["title"], slug=spec["slug"], summary=spec["summary"], introduction=spec["introduction"],
             audience=spec["audience"], credit_hours=Decimal(spec["credit_hours"]), pass_mark=spec["pass_mark"],
             lessons_in_order=spec["lessons_in_order"],
+            exam_after_lessons=spec["exam_after_lessons"],
             cover_image=demo_image(spec["cover"], content.COVERS[spec["cover"]]),
         ))
         created.pages.append(course.title)

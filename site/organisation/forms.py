@@ -103,7 +103,9 @@ class PersonForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=50)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    mobile = forms.CharField(
+        label=_("Mobile number"), max_length=20, required=False, widget=mobile_numbers.widget()
+    )
     professional_category = forms.ChoiceField(label=_("Professional category"), choices=ProfessionalCategory.choices)
 
     def __init__(self, *args, instance: Person, can_edit_id_number: bool, **kwargs):

@@ -129,3 +129,11 @@ def test_sign_in_returns_to_the_page_asked_for(client, claimed_trainee):
     assert 'name="next" value="/me/"' in page
     response = client.post(LOGIN, {"login": "13912345678", "password": "a-long-secret-phrase", "next": "/me/"})
     assert response.url == "/me/"
+
+
+@pytest.mark.parametrize("login", ["8613912345678", "１３９１２３４５６７８", "139-1234-5678"])
+def test_sign_in_with_a_mobile_number_written_the_chinese_way(client, claimed_trainee, login):
+    """Issue 13: "8613800000001" or full-width digits were refused as a wrong password."""
+    response = sign_in(client, login, "a-long-secret-phrase")
+    assert response.status_code == 302
+    assert get_user(client).pk == claimed_trainee.pk

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from academy.demo.content import COURSES
 from academy.organisation.models import PostKind
 from courses.completion import course_completion_check
 from courses.models import CoursePage, LessonPage, LessonProgress
@@ -210,3 +211,16 @@ def test_the_course_page_links_lessons_by_their_fast_address(trainee, video_less
     course = video_lesson.get_parent()
     html = trainee.get(course.url).content.decode()
     assert reverse("courses:lesson", args=[video_lesson.pk]) in html
+
+
+def test_the_course_page_gives_the_study_time_its_lessons_require(trainee, course, text_lesson, video_lesson):
+    """Issue 13: a course said "约需 3 小时" while its lessons needed about 22 minutes. The time shown comes
+    from the lessons' own requirements: 1 minute of study and a 60-second video."""
+    response = trainee.get(course.url)
+    assert response.context["study_minutes"] == 2
+    assert "约需 2 分钟" in response.content.decode()
+
+
+def test_no_demo_course_claims_a_study_time_of_its_own():
+    for spec in COURSES:
+        assert not re.search(r"约需?\s*\d+\s*(小时|分钟)", spec["introduction"]), spec["title"]

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from courses.completion import course_status
 from courses.models import LessonPage, LessonProgress, TrainingRecord
@@ -380,3 +380,17 @@ def test_heartbeats_arriving_together_are_each_counted_once(zhejiang_regions, co
     assert progress.last_sequence == 9
     # Out-of-order arrivals are refused, never applied twice: study time only from accepted heartbeats.
     assert progress.study_seconds <= 10 + 10 * (1 + accepted[8:].count(True))
+
+
+def test_playing_too_fast_is_told_with_the_allowed_rate_not_as_skipping_only(person, video_lesson, settings):
+    """Issue 13: at 3x speed the page said she skipped; it must name the 1.5x limit."""
+    trainee = opened(person, video_lesson)
+    for number in range(1, 3):  # triple speed: 30 s of video every 10 s
+        trainee.beat(10 * number, position=30 * number)
+    assert trainee.progress.completed_at is None
+    with translation.override("en"):
+        status = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))["status"]
+    assert "faster than 1.5×" in status and "0:00" in status
+    with translation.override("zh-hans"):
+        status = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))["status"]
+    assert "1.5 倍" in status

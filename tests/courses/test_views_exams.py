@@ -7,8 +7,10 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from courses.models import ExamAttempt, ExamDrawRule, ExamPage
+from courses.models import ExamAttempt, ExamDrawRule, ExamPage, LessonProgress
+from courses.years import training_year
 from tests.factories import PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +294,24 @@ def test_an_editor_previewing_a_new_exam_sees_what_stops_the_draw(client, rf, co
 
     assert response.status_code == 200
     assert "has 6 questions, but the exam draws 9 from it" in response.content.decode()
+
+
+def test_an_exam_after_the_lessons_stays_closed_until_they_are_done_and_says_why(trainee, course, director):
+    """Issue 13: the exam could be started, spending an attempt, while the course said to take it after the lessons."""
+    course.exam_after_lessons = True
+    course.save()
+    exam = course.exam()
+    html = trainee.get(exam.url).content.decode()
+    assert "Complete every lesson of the course before taking its exam: 0 of 2 done." in html
+    assert reverse("courses:exam_start", args=[exam.pk]) not in html
+
+    response = trainee.post(reverse("courses:exam_start", args=[exam.pk]))
+    assert response.status_code == 302 and response.url == exam.url
+    assert not ExamAttempt.objects.exists()
+
+    for lesson in course.lessons():
+        LessonProgress.objects.create(
+            person=director.person, lesson=lesson, year=training_year(), completed_at=timezone.now()
+        )
+    assert reverse("courses:exam_start", args=[exam.pk]) in trainee.get(exam.url).content.decode()
+    start(trainee, exam)

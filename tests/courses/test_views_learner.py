@@ -4,10 +4,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from academy.organisation.models import PostKind
+from academy.organisation.models import PostKind, Region
+from courses import plans
 from courses.models import (
-    CoursePage, Enrolment, ExamDrawRule, ExamPage, LessonPage, LessonProgress, SessionEnrolment, TrainingRecord,
-    TrainingSource,
+    CoursePage, Enrolment, ExamDrawRule, ExamPage, LessonPage, LessonProgress, PlanAssignment, SessionEnrolment,
+    TrainingPlan, TrainingRecord, TrainingSource,
 )
 from courses.years import training_year
 from tests.factories import PersonFactory, TrainingSessionFactory, UserFactory
@@ -168,3 +169,24 @@ def test_the_pdf_of_a_user_not_on_the_roster_leads_to_the_explanation(client):
 def test_learner_pages_are_not_cached(client, signed_in_director):
     for url in (MY_LEARNING, TRANSCRIPT, TRANSCRIPT_PDF):
         assert "no-store" in client.get(url)["Cache-Control"]
+
+
+def test_a_plans_required_course_is_shown_as_required_and_linked_from_the_plan(client, course, signed_in_director):
+    """Issue 13: the demo director was told she had no required course while her plan named one."""
+    person = signed_in_director.person
+    year = training_year()
+    plan = TrainingPlan.objects.create(
+        year=year, post_kind=PostKind.CHILD_DIRECTOR, organiser_region=Region.objects.get(code="330106"),
+        title="年度儿童主任培训", **plans.plan_defaults(year),
+    )
+    plan.required_courses.set([course])
+    PlanAssignment.objects.create(plan=plan, person=person, region_id="330106002001")
+
+    response = client.get(MY_LEARNING)
+    learning = response.context["learning"]
+    assert [card.course.title for card in learning.assigned] == ["儿童主任履职基础"]
+    assert learning.assigned[0].due_date == plan.deadline
+    assert learning.available == []
+    page = response.content.decode()
+    assert "No courses are assigned to you at the moment." not in page
+    assert f'href="{course.url}"' in page.split('id="obligations-title"')[1].split("</section>")[0]

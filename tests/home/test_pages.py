@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -104,3 +108,13 @@ def test_published_announcements_show_their_date(client, announcement):
     announcement.refresh_from_db()
     published_on = timezone.localdate(announcement.first_published_at)
     assert published_on.isoformat() in client.get("/").content.decode()
+
+
+def test_every_page_has_a_favicon_served_by_the_site_itself(client, home):
+    """Issue 13: no favicon (the browser asked for /favicon.ico and got a 404 on every page)."""
+    html = client.get(home.url).content.decode()
+    links = re.findall(r'<link rel="(?:icon|apple-touch-icon)"[^>]*href="([^"]+)"', html)
+    assert len(links) >= 2
+    for href in links:
+        assert href.startswith(settings.STATIC_URL)  # no remote asset
+        assert finders.find(href[len(settings.STATIC_URL):]) is not None

@@ -15,13 +15,14 @@ COURSE = {
     "introduction": (
         "<p>护理员是孩子每天见得最多的人。吃饭、洗澡、换衣、游戏，每一件小事都关系到孩子的健康、"
         "安全和发展。</p>"
-        "<p>本课程共六课，须按顺序学习，约需 4 小时；最后是结业测试（随机抽题 15 道，60 分合格）。"
+        "<p>本课程共六课，须按顺序学习，最后是结业测试（随机抽题 15 道，60 分合格）。"
         "课程学时可计入职业技能等级认定的培训学时。</p>"
     ),
     "audience": ["carer"],
     "credit_hours": "8",
     "pass_mark": 60,
     "lessons_in_order": True,
+    "exam_after_lessons": False,
     "cover": "carer-cover",
     "categories": {
         CARE: "职业守则，喂食、清洁、排泄、体温、翻身等生活照料与基础护理。",

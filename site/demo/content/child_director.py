@@ -14,13 +14,14 @@ COURSE = {
     ),
     "introduction": (
         "<p>儿童主任是离孩子最近的那个人。一次认真的走访，可能就是一个孩子的转机。</p>"
-        "<p>本课程共五课，约需 3 小时，可以按任意顺序学习；五课学完后参加结业测试"
+        "<p>本课程共五课，可以按任意顺序学习；五课学完后参加结业测试"
         "（随机抽题 15 道，60 分合格）。手机上就能学，视频约 40 秒，流量很小。</p>"
     ),
     "audience": ["child_director"],
     "credit_hours": "6",
     "pass_mark": 60,
     "lessons_in_order": False,
+    "exam_after_lessons": True,
     "cover": "child-director-cover",
     "categories": {
         DUTIES: "儿童主任职责，未成年人保护法和民法典中与村（居）民委员会有关的规定，保障政策。",

@@ -15,12 +15,13 @@ COURSE = {
     "introduction": (
         "<p>儿童督导员是乡镇（街道）一级儿童关爱保护工作的组织者：向上对接县级民政部门和各职能部门，"
         "向下带领本辖区的村（社区）儿童主任。</p>"
-        "<p>本课程共五课，须按顺序学习，约需 3 小时；最后是结业测试（随机抽题 15 道，60 分合格）。</p>"
+        "<p>本课程共五课，须按顺序学习，最后是结业测试（随机抽题 15 道，60 分合格）。</p>"
     ),
     "audience": ["child_supervisor"],
     "credit_hours": "6",
     "pass_mark": 60,
     "lessons_in_order": True,
+    "exam_after_lessons": False,
     "cover": "child-supervisor-cover",
     "categories": {
         POLICY: "督导员职责、未成年人保护工作站，困境儿童、留守儿童、事实无人抚养儿童政策。",
