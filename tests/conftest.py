@@ -1,4 +1,5 @@
 import pytest
+from wagtail.models import Collection, Locale, Page
 
 from academy.organisation.regions import load_divisions
 
@@ -22,3 +23,14 @@ def sms_outbox():
 def zhejiang_regions(transactional_db):
     """For transactional tests (browser, integration), whose flush removes the session's regions."""
     load_divisions()
+
+
+@pytest.fixture
+def wagtail_roots(transactional_db):
+    """For transactional tests: the flush after each one removes what Wagtail's migrations created (the locale,
+    the page tree's root, the root collection), so they are made again here when missing."""
+    Locale.objects.get_or_create(language_code="zh-hans")
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")

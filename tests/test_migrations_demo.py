@@ -37,7 +37,7 @@ def figures(apps, *, coverage_app: str, done_field: str) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_keeps_its_figures_from_the_last_release_schema_forward():
+def test_the_demo_keeps_its_figures_from_the_last_release_schema_forward(wagtail_roots):
     call_command("load_demo", "--cities", "3311", "--small", stdout=open("/dev/null", "w"))
     try:
         old = migrate(LAST_RELEASE)

@@ -88,19 +88,12 @@ def media_served(settings):
 
 
 @pytest.fixture
-def site_home(zhejiang_regions):
-    """The site's Wagtail home page with the demo announcements, as the default site's root. Browser tests
-    are transactional: the flush after each one removes what Wagtail's migrations created (the locale, the
-    tree's root, the root collection, the default site), so they are made again here when missing."""
+def site_home(zhejiang_regions, wagtail_roots):
+    """The site's Wagtail home page with the demo announcements, as the default site's root (browser tests are
+    transactional: `wagtail_roots` makes again what the flush removed)."""
     from django.core.management import call_command
-    from wagtail.models import Collection, Locale, Page
 
     from academy.home.models import HomePage
 
-    Locale.objects.get_or_create(language_code="zh-hans")
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root"))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
     call_command("load_demo_pages", stdout=io.StringIO())
     return HomePage.objects.get()
