@@ -156,7 +156,8 @@ def test_coverage_changes_when_a_director_completes_the_course(
     assert COURSE_TITLE in obligation.inner_text()
     assert obligation.locator(".badge-ok").count() == 0
     screenshot(trainee, "coverage-5-my-learning-phone")
-    course_card = trainee.locator("section[aria-labelledby=available-title] .course-card", has_text=COURSE_TITLE)
+    # The plan requires the course, so it is among the courses assigned to her (issue 13), not the optional ones.
+    course_card = trainee.locator("section[aria-labelledby=assigned-title] .course-card", has_text=COURSE_TITLE)
     with trainee.expect_navigation():
         course_card.locator(".course-go a.button").click()
     assert trainee.locator("h1").inner_text() == "强制报告"
