@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install install-test
+.PHONY: demo test install install-test ffmpeg
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -17,12 +17,19 @@ install: $(PY)
 install-test: $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 
+# Lesson videos are transcoded with Debian's ffmpeg (courses/renditions.py): installed here when missing, as root.
+ffmpeg:
+	@command -v ffmpeg >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	  else echo "ffmpeg is missing: run 'sudo apt-get install ffmpeg' for the videos' 流畅/标清 renditions"; fi; }
+
 # Install, migrate a SQLite database, load the demo data, print the demo accounts, serve on :8000.
-demo: install
+demo: install ffmpeg
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Install and run the whole test suite (see .ci/test: checks, unit, PostgreSQL + Redis + Celery, browser).
-test: install-test
+test: install-test ffmpeg
 	bash .ci/test

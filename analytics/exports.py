@@ -1,14 +1,15 @@
 """Exports of the coverage table and the untrained list, written in the background to private storage.
 
 export_start() records the request and announces it (academy.jobs; receivers.py queues the task); export_run()
-writes the file. Rows are streamed from the database (iterator) into a CSV or a write-only workbook, so memory
-stays flat for 100,000 rows. The scope is read again when the job runs: an administrator moved to another
+writes the file. Rows are read from the database as plain values in chunks into a CSV or a write-only workbook,
+so memory stays flat and no model instance is built for 100,000 rows. The scope is read again when the job runs: an administrator moved to another
 region in between gets nothing of the old one.
 """
 import datetime
 import tempfile
 
 from django.core.files import File
+from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -16,10 +17,10 @@ from academy import spreadsheets
 from academy.accounts import phone as mobile_numbers
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
-from academy.jobs import job_announce, job_fail, job_progress, job_start
+from academy.jobs import job_announce, job_fail, job_progress, job_retry, job_start
 from academy.organisation.models import PostKind, Region, RegionLevel
 from academy.organisation.scope import scope_for
-from academy.organisation.selectors import region_path_label
+from academy.organisation.selectors import region_path_labeller
 from courses.models import PlanStatus
 
 from . import selectors
@@ -61,18 +62,24 @@ def export_run(*, job: ExportJob) -> None:
             return
         job_progress(ExportJob, job.pk, total=total)
         with tempfile.TemporaryFile() as output:
-            _write(job, header, rows, output)
+            written = _write(job, header, rows, output)
             output.seek(0)
-            job.file.save(_file_name(job), File(output), save=False)
+            _store(job, output)
     job.status, job.finished_at = ExportJob.Status.DONE, timezone.now()
-    job.save(update_fields=["file", "status", "finished_at"])
+    job.save(update_fields=["status", "finished_at"])
     if job.kind == ExportJob.Kind.UNTRAINED:
         # The list names people and their mobiles; the coverage table holds counts only.
         audit_record(
             action=AuditAction.PERSONAL_DATA_EXPORTED, actor=job.created_by, target=job,
             target_label=_file_name(job), region_code=_region_code(job),
-            detail={"export": job.kind, "rows": total, "format": job.file_format},
+            detail={"export": job.kind, "rows": written, "format": job.file_format},
         )
+
+
+def export_retry(*, job: ExportJob) -> bool:
+    """Write a failed export again (its file, if any was left, is rewritten); the link lasts EXPORT_LIFETIME
+    from now. False if the job is not failed."""
+    return job_retry(job, expires_at=timezone.now() + EXPORT_LIFETIME)
 
 
 def export_expire(*, job: ExportJob) -> None:
@@ -106,11 +113,15 @@ def _content(job: ExportJob):
     if job.kind == ExportJob.Kind.COVERAGE:
         region = Region.objects.get(code=region_code) if region_code else selectors.scope_root(scope=scope)
         return _coverage_content(post_kind=params["tier"], year=year, region=region)
-    assignments = selectors.assignments_list(
-        scope=scope, year=year, post_kind=params.get("tier", ""), region_code=region_code,
-        status=params.get("status", selectors.NOT_COMPLETED), sort=params.get("sort", "name"),
+    filters = {
+        "year": year, "post_kind": params.get("tier", ""), "region_code": region_code,
+        "status": params.get("status", selectors.NOT_COMPLETED),
+    }
+    assignments = selectors.with_mobile_visible(
+        selectors.assignments_matching(scope=scope, sort=params.get("sort", "name"), **filters), scope=scope
     )
-    return _untrained_header(), _untrained_rows(assignments), assignments.count()
+    labels = region_path_labeller(under=region_code or scope.region_code)
+    return _untrained_header(), _untrained_rows(assignments, labels), selectors.assignments_count(scope=scope, **filters)
 
 
 def _region_code(job: ExportJob) -> str:
@@ -143,17 +154,34 @@ def _untrained_header():
     ]
 
 
-def _untrained_rows(assignments):
+# The columns of the untrained list, read as plain values: 100,000 rows build no model instance.
+UNTRAINED_COLUMNS = (
+    "person__name", "region_id", "region__name", "plan__post_kind", "plan__title", "status", "credit_hours",
+    "completed_on", "person__mobile", "mobile_visible",
+)
+
+
+def _untrained_rows(assignments, labels):
     posts = {value: str(label) for value, label in PostKind.choices}
     statuses = {value: str(label) for value, label in PlanStatus.choices}
-    for assignment in assignments.iterator(chunk_size=EXPORT_CHUNK):
-        person = assignment.person
-        mobile = person.mobile if assignment.mobile_visible else mobile_numbers.mask(person.mobile)
-        yield [
-            person.name, region_path_label(assignment.region), assignment.region_id, posts[assignment.plan.post_kind],
-            assignment.plan.title, statuses[assignment.status], float(assignment.credit_hours),
-            assignment.completed_on.isoformat() if assignment.completed_on else "", mobile,
-        ]
+    mask = mobile_numbers.mask
+    sql, params = assignments.values_list(*UNTRAINED_COLUMNS).query.sql_with_params()
+    # A plain cursor read in chunks, not iterator()'s server-side cursor: PostgreSQL plans a cursor for its first
+    # rows (walking the people by name one at a time), several times slower for reading them all than the
+    # hash joins and one sort it chooses here. The driver holds the result compactly until it is fetched.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(EXPORT_CHUNK):
+            for name, code, region_name, post_kind, title, status, hours, completed_on, mobile, visible in rows:
+                yield [
+                    name, labels(code, region_name), code, posts[post_kind], title, statuses[status], float(hours),
+                    _day(completed_on), mobile if visible else mask(mobile),
+                ]
+
+
+def _day(value) -> str:
+    """A date column as YYYY-MM-DD (SQLite's driver returns it as that text already)."""
+    return value.isoformat() if hasattr(value, "isoformat") else (value or "")
 
 
 # --- Files -------------------------------------------------------------------------------------------
@@ -163,11 +191,27 @@ def _file_name(job: ExportJob) -> str:
     return f"{job.kind}-{job.params.get('year', '')}-{job.pk}.{job.file_format}"
 
 
-def _write(job: ExportJob, header, rows, output) -> None:
-    """Write ``rows`` to the open binary file ``output``, saving the progress every EXPORT_CHUNK rows."""
+def _store(job: ExportJob, output) -> None:
+    """Keep the written file under the job's name. The name is recorded before the file is stored, so a worker
+    that dies while storing it leaves a name the sweep finds and deletes with the failed job (academy.jobs),
+    never a file nobody knows of; a retry replaces what an earlier attempt left."""
+    storage = job.file.storage
+    name = ExportJob._meta.get_field("file").generate_filename(job, _file_name(job))
+    ExportJob.objects.filter(pk=job.pk).update(file=name)
+    storage.delete(name)
+    stored = storage.save(name, File(output))
+    if stored != name:  # the storage chose another name (another worker wrote the same one meanwhile)
+        ExportJob.objects.filter(pk=job.pk).update(file=stored)
+    job.file.name = stored
+
+
+def _write(job: ExportJob, header, rows, output) -> int:
+    """Write ``rows`` to the open binary file ``output``, saving the progress every EXPORT_CHUNK rows; returns
+    the number of rows written."""
+    written = 0
 
     def counted(rows):
-        written = 0
+        nonlocal written
         for written, row in enumerate(rows, start=1):
             yield row
             if written % EXPORT_CHUNK == 0:
@@ -179,3 +223,4 @@ def _write(job: ExportJob, header, rows, output) -> None:
         spreadsheets.write_csv(output, sheets)
     else:
         spreadsheets.write_xlsx(output, sheets)
+    return written

@@ -2,8 +2,7 @@ from django import forms
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from academy.organisation.models import Region
-from academy.organisation.selectors import region_choices, region_path_label
+from academy.organisation.selectors import region_drill_choices
 from courses.models import PlanStatus
 
 from . import selectors
@@ -15,7 +14,8 @@ YEAR_RANGE = (2000, 2100)
 
 class AssignmentFilterForm(forms.Form):
     """The untrained list's filters, also the filters of its export. ``region`` takes any region in the
-    viewer's scope (the coverage pages link to townships and villages); the select offers down to counties."""
+    viewer's scope (the coverage pages link to townships and villages); the select drills down, offering the
+    way to the region chosen and the level below it (a nation's thousands of counties make no select)."""
 
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers")), *TIER_CHOICES])
     year = forms.IntegerField(label=_("Year"), min_value=YEAR_RANGE[0], max_value=YEAR_RANGE[1])
@@ -35,13 +35,7 @@ class AssignmentFilterForm(forms.Form):
         data.setdefault("year", str(year))
         super().__init__(data)
         self.scope = scope
-        choices = region_choices(scope=scope)
-        code = data.get("region", "")
-        if code and code not in dict(choices) and scope.contains_region_code(code):
-            # A township or village reached from a coverage page.
-            region = Region.objects.filter(code=code).select_related("parent__parent__parent").first()
-            if region is not None:
-                choices.append((region.code, region_path_label(region)))
+        choices = region_drill_choices(scope=scope, code=data.get("region", ""))
         self.fields["region"].choices = [("", _("All of my area")), *choices]
 
     def list_arguments(self) -> dict:

@@ -26,6 +26,10 @@ class ExportJob(BackgroundJob):
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")
 
+    # A file half written by a worker that died holds personal data nobody can download: deleted once failed.
+    # A finished one is deleted when it expires (exports.exports_delete_expired).
+    FILES_KEPT_WHILE = {"file": {Status.PENDING, Status.RUNNING, Status.DONE}}
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
     )
@@ -129,3 +133,24 @@ class MonthlyReport(models.Model):
 
     def get_absolute_url(self):
         return reverse("analytics:report_download", args=[self.pk])
+
+
+class MonthlyReportJob(BackgroundJob):
+    """Making one region's monthly report (analytics/monthly.py) in the background: one job per region and month,
+    so that the beat's fan-out can run twice and a failed report is retried from the archive page."""
+
+    region = models.ForeignKey(
+        "organisation.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month reported on."))
+    report = models.ForeignKey(
+        MonthlyReport, verbose_name=_("report"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(BackgroundJob.Meta):
+        verbose_name = _("monthly report job")
+        verbose_name_plural = _("monthly report jobs")
+        constraints = [models.UniqueConstraint(fields=["region", "month"], name="monthly_report_job_once")]
+
+    def __str__(self):
+        return f"{self.region_id} · {self.month:%Y-%m}"

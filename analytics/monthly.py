@@ -2,8 +2,10 @@
 (MonthlyReport) and emailed to the region's administrators.
 
 Celery beat runs generate_monthly_reports on the 1st of each month (analytics/tasks.py) for the month just
-ended, one report per region that has an administrator: the province, cities and counties. Every step is safe
-to run twice, or twice at once: the archive holds one report per region and month (a unique constraint: the
+ended: ``monthly_reports_start`` records one MonthlyReportJob (a background job, academy.jobs) per region that
+has an administrator (the province, cities and counties), and a worker makes each. A job whose worker died is
+failed by the sweep and retried from the archive page (``monthly_report_retry``). Every step is safe to run
+twice, or twice at once: the archive holds one report per region and month (a unique constraint: the
 run that loses the race throws its file away and takes the winner's), and the email goes out once (the run
 that marks the report emailed sends it).
 """
@@ -22,12 +24,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from academy.accounts.models import User
+from academy.jobs import job_announce, job_progress, job_retry, job_start
 from academy.organisation.models import Region
 from academy.organisation.scope import Scope
 
 from .charts import format_value
 from .dashboards import Dashboard, Figure, dashboards_build, scope_label
-from .models import MonthlyReport
+from .models import MonthlyReport, MonthlyReportJob
 from .reports import dashboards_pdf
 
 logger = logging.getLogger(__name__)
@@ -171,3 +174,37 @@ def monthly_reports_generate_all(*, month: datetime.date) -> list[MonthlyReport]
     for region in report_regions():
         reports.append(monthly_report_generate(region=region, month=month))
     return reports
+
+
+# --- The background jobs ---------------------------------------------------------------------------------
+
+
+def monthly_reports_start(*, month: datetime.date) -> list[MonthlyReportJob]:
+    """One job per region with an administrator for ``month``, each announced once: a second run finds the jobs
+    and starts nothing (a failed one is retried by a person)."""
+    month = month_start(month)
+    jobs = []
+    for region in report_regions():
+        with transaction.atomic():
+            job, created = MonthlyReportJob.objects.get_or_create(region=region, month=month, defaults={"total": 1})
+            if created:
+                job_announce(job)
+        jobs.append(job)
+    return jobs
+
+
+def monthly_report_run(*, job_id) -> None:
+    """Make the job's report (monthly_report_generate: archived and emailed once). Takes only a waiting job."""
+    if not job_start(MonthlyReportJob, job_id, from_statuses=[MonthlyReportJob.Status.PENDING], total=1, done=0):
+        return
+    job = MonthlyReportJob.objects.select_related("region").get(pk=job_id)
+    report = monthly_report_generate(region=job.region, month=job.month)
+    job_progress(MonthlyReportJob, job_id, done=1)
+    MonthlyReportJob.objects.filter(pk=job_id, status=MonthlyReportJob.Status.RUNNING).update(
+        report=report, status=MonthlyReportJob.Status.DONE, finished_at=timezone.now()
+    )
+
+
+def monthly_report_retry(*, job: MonthlyReportJob) -> bool:
+    """Make a failed report again; what was archived or emailed already is not done twice."""
+    return job_retry(job)

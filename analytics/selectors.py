@@ -6,7 +6,7 @@ page costs the same few queries whatever the number of people. Every read takes 
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from academy.organisation.models import Post, PostKind, Region
 from academy.organisation.scope import Scope
@@ -201,21 +201,30 @@ def coverage_table_rows(*, post_kind: str, year: int, region: Region):
 
 # --- The people of a plan ----------------------------------------------------------------------------
 
-# Sort keys offered on the list, each to its ordering (a unique last key keeps pages stable).
+# Sort keys offered on the list, each to its ordering. The last key is unique, so the order is total and a page
+# is found again from its last row alone (keyset pagination, assignments_page).
+# The name is the assignment's copy of it (courses.plans.assignment_copies): one table, one index's order.
 ASSIGNMENT_ORDERINGS = {
-    "name": ("person__name", "pk"),
-    "-name": ("-person__name", "-pk"),
-    "region": ("region_id", "person__name", "pk"),
-    "-region": ("-region_id", "-person__name", "-pk"),
-    "status": ("status", "person__name", "pk"),
-    "-status": ("-status", "person__name", "pk"),
-    "hours": ("credit_hours", "person__name", "pk"),
-    "-hours": ("-credit_hours", "person__name", "pk"),
+    "name": ("person_name", "pk"),
+    "-name": ("-person_name", "-pk"),
+    "region": ("region_id", "person_name", "pk"),
+    "-region": ("-region_id", "-person_name", "-pk"),
+    "status": ("status", "person_name", "pk"),
+    "-status": ("-status", "person_name", "pk"),
+    "hours": ("credit_hours", "person_name", "pk"),
+    "-hours": ("-credit_hours", "person_name", "pk"),
 }
 
 # Status filter values beyond the PlanStatus values.
 NOT_COMPLETED = ""  # the default: the people still to train
 ANY_STATUS = "all"
+
+# The coverage count columns of each status filter.
+_STATUS_COLUMNS = {
+    NOT_COMPLETED: (PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS),
+    ANY_STATUS: (PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS, PlanStatus.COMPLETED),
+    **{status: (status,) for status in PlanStatus.values},
+}
 
 
 def assignments_list(
@@ -231,18 +240,138 @@ def assignments_list(
     person, the plan and the region's path loaded, and ``mobile_visible``: whether the viewer may see the
     person's full mobile number (the rule of permissions.can_see_mobile, as a column: the person holds a
     post in the viewer's scope)."""
+    assignments = assignments_matching(
+        scope=scope, year=year, post_kind=post_kind, region_code=region_code, status=status, sort=sort
+    )
+    return with_mobile_visible(assignments.select_related(*ASSIGNMENT_RELATED), scope=scope)
+
+
+# What a row of the list shows: the person, the plan, and the region's path up to its city.
+ASSIGNMENT_RELATED = ("person", "plan", "region__parent__parent__parent")
+
+
+def assignments_matching(
+    *, scope: Scope, year: int, post_kind: str = "", region_code: str = "", status: str = NOT_COMPLETED,
+    sort: str = "name",
+) -> QuerySet:
+    """The rows of assignments_list, ordered, with nothing joined or annotated for display."""
     if scope.is_empty or (region_code and not scope.contains_region_code(region_code)):
         return PlanAssignment.objects.none()
-    assignments = PlanAssignment.objects.filter(plan__year=year, region__code__startswith=region_code or scope.region_code)
+    # The assignment's own year (not its plan's) and region code (region__code is the column region_id, no join):
+    # the columns of its indexes.
+    assignments = PlanAssignment.objects.filter(year=year, region__code__startswith=region_code or scope.region_code)
     if post_kind:
         assignments = assignments.filter(plan__post_kind=post_kind)
     if status == NOT_COMPLETED:
         assignments = assignments.exclude(status=PlanStatus.COMPLETED)
     elif status != ANY_STATUS:
         assignments = assignments.filter(status=status)
-    posts_in_scope = scope.posts(Post.objects.filter(person=OuterRef("person_id")))
-    return (
-        assignments.annotate(mobile_visible=Exists(posts_in_scope))
-        .select_related("person", "plan", "region__parent__parent__parent")
-        .order_by(*ASSIGNMENT_ORDERINGS.get(sort, ASSIGNMENT_ORDERINGS["name"]))
+    return assignments.order_by(*assignment_ordering(sort))
+
+
+def with_mobile_visible(assignments: QuerySet, *, scope: Scope) -> QuerySet:
+    """``mobile_visible`` as a column, for reading many rows at once (the database hashes the posts in scope
+    once): the person holds a post in the viewer's scope."""
+    return assignments.annotate(mobile_visible=Exists(scope.posts(Post.objects.filter(person=OuterRef("person_id")))))
+
+
+def mark_mobile_visible(assignments: list, *, scope: Scope) -> list:
+    """``mobile_visible`` set on a page of rows by one look-up of their people's posts (the rule of
+    with_mobile_visible): cheaper for 50 rows than hashing every post in scope."""
+    visible = set(
+        scope.posts(Post.objects.filter(person_id__in={row.person_id for row in assignments}))
+        .values_list("person_id", flat=True)
     )
+    for row in assignments:
+        row.mobile_visible = row.person_id in visible
+    return assignments
+
+
+def assignment_ordering(sort: str) -> tuple[str, ...]:
+    return ASSIGNMENT_ORDERINGS.get(sort, ASSIGNMENT_ORDERINGS["name"])
+
+
+def assignments_count(
+    *, scope: Scope, year: int, post_kind: str = "", region_code: str = "", status: str = NOT_COMPLETED
+) -> int:
+    """How many rows assignments_list holds, read from the coverage counts (the figures of the coverage
+    pages) rather than counted: the plans covering the region, at the region itself. The whole country (a
+    system administrator without a region filter) is the sum of every plan's count at its own organiser's
+    region, which holds all its people: one indexed row per plan."""
+    if scope.is_empty or (region_code and not scope.contains_region_code(region_code)) or status not in _STATUS_COLUMNS:
+        return 0
+    code = region_code or scope.region_code
+    kinds = [post_kind] if post_kind else TIERS
+    if code:
+        plans = TrainingPlan.objects.filter(organised_over(code), year=year, post_kind__in=kinds)
+        counts = CoverageCount.objects.filter(plan__in=plans, region_id=code)
+    else:
+        counts = CoverageCount.objects.filter(
+            plan__year=year, plan__post_kind__in=kinds, region_id=F("plan__organiser_region_id")
+        )
+    totals = counts.aggregate(**{column: Sum(column) for column in _STATUS_COLUMNS[status]})
+    return sum(value or 0 for value in totals.values())
+
+
+@dataclass
+class AssignmentPage:
+    """One page of the list, found by keyset: ``after`` / ``before`` are the assignment ids that the next and
+    previous pages start from (None where there is no such page)."""
+
+    rows: list
+    after: int | None
+    before: int | None
+
+
+def assignments_page(*, scope: Scope, size: int, after: int | None = None, before: int | None = None,
+                     sort: str = "name", **filters) -> AssignmentPage:
+    """A page of ``size`` rows of assignments_list (the same ``filters``, sorted by ``sort``): the first page,
+    the rows that follow the assignment ``after``, or those that precede the assignment ``before``. Each page
+    is an indexed range read from the last row's sort key, so page 2,000 costs what page 1 does (no OFFSET),
+    and rows added or removed meanwhile neither repeat nor skip a row. An id that is not in the list (deleted
+    since, or guessed) starts from the first page."""
+    queryset = assignments_matching(scope=scope, sort=sort, **filters).select_related(*ASSIGNMENT_RELATED)
+    page = _keyset_page(queryset, sort=sort, size=size, after=after, before=before)
+    mark_mobile_visible(page.rows, scope=scope)
+    return page
+
+
+def _keyset_page(queryset: QuerySet, *, sort: str, size: int, after: int | None, before: int | None) -> AssignmentPage:
+    ordering = assignment_ordering(sort)
+    anchor = after if after is not None else before
+    key = _sort_key(queryset, ordering, anchor) if anchor is not None else None
+    if key is None:
+        rows = list(queryset[: size + 1])
+        return AssignmentPage(rows=rows[:size], after=rows[size - 1].pk if len(rows) > size else None, before=None)
+    if after is not None:
+        rows = list(queryset.filter(_beyond(ordering, key))[: size + 1])
+        return AssignmentPage(rows=rows[:size], after=rows[size - 1].pk if len(rows) > size else None,
+                              before=rows[0].pk if rows else None)
+    backwards = tuple(_reversed(field) for field in ordering)
+    rows = list(queryset.filter(_beyond(backwards, key)).order_by(*backwards)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size][::-1]
+    return AssignmentPage(rows=rows, after=rows[-1].pk if rows else None, before=rows[0].pk if more else None)
+
+
+def _sort_key(queryset: QuerySet, ordering, pk: int) -> tuple | None:
+    """The sort key of the row ``pk`` of ``queryset`` (so a page starts only from a row the viewer may see)."""
+    names = [field.lstrip("-") for field in ordering]
+    return queryset.filter(pk=pk).order_by().values_list(*names).first()
+
+
+def _reversed(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"
+
+
+def _beyond(ordering, key) -> Q:
+    """The rows after ``key`` in ``ordering``: (a, b, c) > (x, y, z) written out as a >= x and (a > x or
+    (a = x and (b > y or (b = y and c > z)))), each comparison turned for a descending key; the leading
+    a >= x lets the database start its index range at the key."""
+    condition = None
+    for field, value in reversed(list(zip(ordering, key))):
+        name = field.lstrip("-")
+        after = Q(**{f"{name}__lt" if field.startswith("-") else f"{name}__gt": value})
+        condition = after if condition is None else after | (Q(**{name: value}) & condition)
+    first, value = ordering[0].lstrip("-"), key[0]
+    return Q(**{f"{first}__lte" if ordering[0].startswith("-") else f"{first}__gte": value}) & condition

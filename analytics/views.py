@@ -1,8 +1,7 @@
 """Coverage pages, the untrained list and exports. Every figure and row goes through the viewer's scope;
 a region outside it is answered 404, an export of someone else 404, an expired one 410."""
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from academy.organisation.models import PostKind, Region
 from academy.organisation.permissions import administrator_required
 from academy.organisation.scope import scope_for
 from academy.organisation.selectors import region_path_label
+from academy.storage import private_file_response
 from courses import plans
 from courses.coverage import region_chain
 from courses.models import PlanAssignment, PlanStatus, TrainingPlan
@@ -128,24 +128,35 @@ def year_choices(current: int) -> list[int]:
 @never_cache
 @administrator_required
 def people_list(request):
-    """The people of the plans in the administrator's area: by default those not yet trained."""
+    """The people of the plans in the administrator's area: by default those not yet trained. Paged by keyset
+    (?after= or ?before= an assignment id), counted from the coverage counts: flat with the data."""
     scope = scope_for(request.user)
     form = AssignmentFilterForm(request.GET, scope=scope, year=training_year())
+    page, count, query_string = None, 0, ""
     if form.is_valid():
-        assignments = selectors.assignments_list(scope=scope, **form.list_arguments())
+        arguments = form.list_arguments()
+        page = selectors.assignments_page(
+            scope=scope, size=PEOPLE_PER_PAGE, after=_id_or_none(request.GET.get("after")),
+            before=_id_or_none(request.GET.get("before")), **arguments,
+        )
+        count = selectors.assignments_count(
+            scope=scope, **{name: value for name, value in arguments.items() if name != "sort"}
+        )
         query_string = form.query_string()
-    else:
-        assignments, query_string = PlanAssignment.objects.none(), ""
-    page = Paginator(assignments, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "analytics/people_list.html", {
         "form": form,
-        "page_obj": page,
-        "rows": [_PersonRow(assignment) for assignment in page.object_list],
+        "page": page,
+        "count": count,
+        "rows": [_PersonRow(assignment) for assignment in page.rows] if page else [],
         "query_string": query_string,
         "sort_queries": {key: form.sort_query(key) for key in ("name", "region", "status", "hours")}
         if form.is_valid() else {},
         "sort": (form.cleaned_data.get("sort") or "name") if form.is_valid() else "name",
     })
+
+
+def _id_or_none(value) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 class _PersonRow:
@@ -224,7 +235,16 @@ def export_download(request, pk):
         ExportJob.Format.CSV: "text/csv; charset=utf-8",
         ExportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }[job.file_format]
-    return FileResponse(
-        job.file.open("rb"), as_attachment=True, content_type=content_type,
+    return private_file_response(
+        request, job.file, content_type=content_type,
         filename=f"{job.kind}-{job.params.get('year', '')}-{job.created_at:%Y%m%d%H%M}.{job.file_format}",
     )
+
+
+@administrator_required
+@require_POST
+def export_retry(request, pk):
+    job = _own_export(request, pk)
+    if not exports.export_retry(job=job):
+        messages.info(request, _("Only a failed export can be retried."))
+    return redirect(job)

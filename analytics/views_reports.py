@@ -3,19 +3,21 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from academy.organisation.permissions import administrator_required
+from academy.storage import private_file_response
 from academy.organisation.scope import scope_for
 
-from . import indicators
+from . import indicators, monthly
 from .forms_indicators import IndicatorValuesForm
-from .models import Indicator, MonthlyReport
+from .models import Indicator, MonthlyReport, MonthlyReportJob
 
 REPORTS_PER_PAGE = 24
 
@@ -51,15 +53,19 @@ def _chosen_year(value, years: list[int]) -> int:
     return year
 
 
-def _reports_in_scope(user):
-    """The monthly reports of the user's region and every region under it; all of them for a system
-    administrator."""
+def _in_scope(user, model):
+    """The monthly reports (or their jobs) of the user's region and every region under it; all of them for a
+    system administrator."""
     scope = scope_for(user)
     if scope.is_empty:
-        return MonthlyReport.objects.none()
+        return model.objects.none()
     if not scope.region_code:
-        return MonthlyReport.objects.all()
-    return MonthlyReport.objects.filter(region__code__startswith=scope.region_code)
+        return model.objects.all()
+    return model.objects.filter(region__code__startswith=scope.region_code)
+
+
+def _reports_in_scope(user):
+    return _in_scope(user, MonthlyReport)
 
 
 @never_cache
@@ -67,7 +73,25 @@ def _reports_in_scope(user):
 def report_list(request):
     reports = _reports_in_scope(request.user).select_related("region__parent").order_by("-month", "region_id")
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "analytics/report_list.html", {"page_obj": page, "reports": page.object_list})
+    # Reports still being made, or whose making failed (with a retry): the newest month's first.
+    unfinished = (
+        _in_scope(request.user, MonthlyReportJob).exclude(status=MonthlyReportJob.Status.DONE)
+        .select_related("region__parent").order_by("-month", "region_id")[:REPORTS_PER_PAGE]
+    )
+    return render(request, "analytics/report_list.html", {
+        "page_obj": page, "reports": page.object_list, "unfinished_jobs": unfinished,
+    })
+
+
+@administrator_required
+@require_POST
+def report_job_retry(request, pk):
+    job = get_object_or_404(_in_scope(request.user, MonthlyReportJob), pk=pk)
+    if monthly.monthly_report_retry(job=job):
+        messages.success(request, _("The report is being made again."))
+    else:
+        messages.info(request, _("Only a report whose making failed can be retried."))
+    return redirect("analytics:report_list")
 
 
 @never_cache
@@ -75,10 +99,9 @@ def report_list(request):
 def report_download(request, pk):
     report = get_object_or_404(_reports_in_scope(request.user), pk=pk)
     try:
-        file = report.pdf.open("rb")
-    except (ValueError, FileNotFoundError):  # no file, or lost from the disk
+        return private_file_response(
+            request, report.pdf, content_type="application/pdf",
+            filename=f"monthly-report-{report.region_id}-{report.month:%Y-%m}.pdf",
+        )
+    except (ValueError, FileNotFoundError):  # no file, or lost from the storage
         raise Http404 from None
-    return FileResponse(
-        file, as_attachment=True, content_type="application/pdf",
-        filename=f"monthly-report-{report.region_id}-{report.month:%Y-%m}.pdf",
-    )

@@ -57,3 +57,61 @@ def migrate(*, divisions: bool = True) -> None:
     call_command("migrate", verbosity=0)
     if divisions:
         load_divisions()
+
+
+# --- Figures against their floor ------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    """The first three fields of /proc/loadavg, printed beside every figure: on a shared machine the ratio
+    to the floor of the same run is what counts, and the load says how far to trust both."""
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
+def report(label: str, figure: float, floor: float, unit: str, *, target: float | None = None) -> str:
+    """One line: the figure, its floor from the same run, floor ÷ figure (1.0: as fast as the floor), the
+    target if any, and the load average."""
+    ratio = floor / figure if figure else float("nan")
+    verdict = "" if target is None else (f", target < {target:g} {unit} " + ("ok" if figure < target else "MISSED"))
+    line = (f"{label}: {figure:.1f} {unit}, floor {floor:.1f} {unit}, ratio {ratio:.2f}{verdict} "
+            f"(loadavg {load_average()})")
+    print(line, flush=True)
+    return line
+
+
+def national_django_set_up(database: str, *, scale: float, reuse: bool, **variables: str):
+    """Django on the synthetic nation of national_data.py: the data set kept in ``database`` by an earlier run
+    (national_scale.py --keep, or this with --keep) when ``reuse``, else generated there at ``scale``
+    (minutes to tens of minutes). Returns the Nation."""
+    if not reuse:
+        database_create(database)
+    django_set_up(environment(database_url(database), **variables))
+    import national_data
+    from django.db import connection
+
+    if reuse:
+        return national_data.nation_of_database()
+    migrate(divisions=False)  # national_data.generate loads them
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    return national_data.generate(scale=scale, seed=4)
+
+
+def national_arguments(parser, default_database: str) -> None:
+    """The options of every script that measures the synthetic nation."""
+    parser.add_argument("--database", default=default_database)
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the nation to generate (0.1: a tenth)")
+    parser.add_argument("--reuse", action="store_true", help="measure the data set an earlier run kept in --database")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+
+
+def national_tear_down(options) -> None:
+    """After a script of the nation (national_arguments): its connections closed, its database dropped unless
+    kept (--keep) or an earlier run's (--reuse)."""
+    if "django" in sys.modules:  # set up by national_django_set_up, unless the script failed before it
+        from django.db import connections
+
+        connections.close_all()
+    if not options.keep and not options.reuse:
+        database_drop(options.database)

@@ -12,6 +12,7 @@ page's weight. It drops the database unless --keep.
 import argparse
 import io
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,7 @@ def build() -> tuple:
     from academy.home.models import HomePage
     from academy.organisation.models import Person, Post, PostKind, Region, Sex
     from courses.models import CourseIndexPage, CoursePage, LessonPage, LessonProgress, Video
+    from courses.renditions import video_transcode_start
     from courses.video import read_duration_seconds
     from courses.years import training_year
 
@@ -95,6 +97,7 @@ def build() -> tuple:
                   captions=ContentFile(b"WEBVTT\n\n00:00.000 --> 00:05.000\n\xe5\xae\xb6\xe8\xae\xbf\n", name="c.vtt"))
     video.duration_seconds = read_duration_seconds(video_file)
     video.save()
+    video_transcode_start(video=video)  # its renditions, in process (no broker), as the demo makes them
 
     lessons = []
     for number in range(1, 7):
@@ -155,6 +158,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     arguments = parser.parse_args()
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        # The lesson's video and its renditions are made with ffmpeg, as the platform makes them.
+        print("ffmpeg is missing: install Debian's package with `apt-get install ffmpeg` (README), then run again.",
+              file=sys.stderr)
+        return 2
 
     harness.database_create(DATABASE)
     with tempfile.TemporaryDirectory() as media_root:

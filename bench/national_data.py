@@ -705,6 +705,16 @@ def assignment_select(*, year: int, kind: str) -> str:
     return ASSIGNMENT_SQL.format(length=ORGANISER_CODE_LENGTH[kind])
 
 
+# The rows of assignment_select with what courses.plans.assignment_copies adds (the plan's year, the person's
+# name), in the column order of ASSIGNMENT_COLUMNS.
+ASSIGNMENT_WITH_COPIES_SQL = """
+SELECT judged.*, plan.year, person.name, now() FROM ({judged}) AS judged
+JOIN courses_trainingplan plan ON plan.id = judged.plan_id
+JOIN organisation_person person ON person.id = judged.person_id
+"""
+ASSIGNMENT_COLUMNS = "plan_id, person_id, region_id, status, credit_hours, completed_on, year, person_name, updated_at"
+
+
 def assign_by_sql(nation: Nation, years: list[int]) -> None:
     """Plan assignments and coverage counts of ``years``, as the assignment job and coverage.rebuild()
     would leave them."""
@@ -715,9 +725,8 @@ def assign_by_sql(nation: Nation, years: list[int]) -> None:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             for kind in ORGANISER_CODE_LENGTH:
                 cursor.execute(
-                    "INSERT INTO courses_planassignment "
-                    "(plan_id, person_id, region_id, status, credit_hours, completed_on, updated_at) "
-                    f"SELECT *, now() FROM ({assignment_select(year=year, kind=kind)}) AS judged",
+                    f"INSERT INTO courses_planassignment ({ASSIGNMENT_COLUMNS}) "
+                    + ASSIGNMENT_WITH_COPIES_SQL.format(judged=assignment_select(year=year, kind=kind)),
                     {"year": year, "kind": kind},
                 )
             cursor.execute(COVERAGE_SQL, {"year": year})

@@ -178,7 +178,7 @@ def child(path: Path, database_url: str, workdir: Path) -> None:
     assert roster_import.status == RosterImport.Status.VALID, roster_import.errors[:5]
     summary = roster_import.summary
 
-    RosterImport.objects.filter(pk=roster_import.pk).update(status=RosterImport.Status.APPLYING)
+    RosterImport.objects.filter(pk=roster_import.pk).update(status=RosterImport.Status.CONFIRMED)
     roster_import.refresh_from_db()
     roster.roster_import_apply(roster_import=roster_import)
     applied, applied_cpu = time.perf_counter(), time.process_time()

@@ -9,11 +9,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from academy.accounts import messages
 from academy.accounts.notifications import notify
 from academy.organisation.models import Person, Post, PostKind
 from courses.exams import ExamRefused, attempt_create
 
-from .eligibility import OCCUPATION_POSTS, eligibility_check
+from .eligibility import OCCUPATION_POSTS, eligibility_check, valid_certificate_held
 from .models import (
     Application, ApplicationStatus, AssessmentSession, Outcome, Part, PartResult, SessionStatus,
 )
@@ -82,8 +83,15 @@ def application_create(
         raise ApplicationRefused(_("This session is not open for applications."))
     if not may_apply_for(applied_by, person, on=today):
         raise ApplicationRefused(_("You may apply only for yourself or for the carers of the institution you head."))
-    if Application.objects.filter(session=session, person=person).exclude(status=ApplicationStatus.WITHDRAWN).exists():
-        raise ApplicationRefused(_("%(name)s has already applied for this session.") % {"name": person.name})
+    # One application per person and session (one_application_per_session); a withdrawn one is made anew.
+    existing = Application.objects.select_for_update().filter(session=session, person=person).first()
+    if existing is not None and existing.status != ApplicationStatus.WITHDRAWN:
+        raise _already_applied(existing)
+    held = valid_certificate_held(person=person, level=session.level)
+    if held is not None:
+        raise ApplicationRefused(_(
+            "%(name)s already holds the valid certificate %(number)s of this level: a second one is not issued."
+        ) % {"name": person.name, "number": held.number})
     if external_hours and not proof:
         raise ApplicationRefused(_("Upload a proof of the external training hours, or declare none."))
     carried = retake_carry(person=person, session=session)
@@ -93,20 +101,31 @@ def application_create(
         person=person, level=session.level, rule_set=session.rule_set, on=today,
         external_hours=external_hours or 0, has_proof=bool(proof),
     )
-    application, _created = Application.objects.update_or_create(
-        session=session, person=person,
-        defaults={
-            "institution": current_institution(person=person, on=today), "applied_by": applied_by,
-            "external_hours": external_hours or 0, "eligibility": check, "is_eligible": check["eligible"],
-            "status": ApplicationStatus.SUBMITTED, "decided_by": None, "decided_at": None, "decision_reason": "",
-            "parts": [part for part in all_parts if part not in carried_parts], "outcome": Outcome.PENDING,
-        },
-    )
-    if proof:
-        application.external_hours_proof.save(proof.name, proof, save=False)
-    if photo:
-        application.photo.save(photo.name, photo, save=False)
-    application.save()
+    application = existing or Application(session=session, person=person)
+    fields = {
+        "institution": current_institution(person=person, on=today), "applied_by": applied_by,
+        "external_hours": external_hours or 0, "eligibility": check, "is_eligible": check["eligible"],
+        "status": ApplicationStatus.SUBMITTED, "decided_by": None, "decided_at": None, "decision_reason": "",
+        "parts": [part for part in all_parts if part not in carried_parts], "outcome": Outcome.PENDING,
+    }
+    for name, value in fields.items():
+        setattr(application, name, value)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        # The person's application was made at this very moment by someone else (the carer and the head of
+        # the home both applying): the first one stands.
+        other = Application.objects.filter(session=session, person=person).select_related("applied_by").first()
+        if other is None:
+            raise
+        raise _already_applied(other) from None
+    if proof or photo:
+        if proof:
+            application.external_hours_proof.save(proof.name, proof, save=False)
+        if photo:
+            application.photo.save(photo.name, photo, save=False)
+        application.save(update_fields=["external_hours_proof", "photo"])
     application.part_results.all().delete()
     for result in carried:
         PartResult.objects.create(
@@ -114,6 +133,15 @@ def application_create(
             passed=True, carried_from=result,
         )
     return application
+
+
+def _already_applied(application: Application) -> ApplicationRefused:
+    return ApplicationRefused(_(
+        "%(name)s has already applied for this session: applied on %(date)s by %(applicant)s."
+    ) % {
+        "name": application.person.name, "date": timezone.localdate(application.applied_at).isoformat(),
+        "applicant": application.applied_by.display_name,
+    })
 
 
 def application_withdraw(*, application: Application, user) -> None:
@@ -165,13 +193,17 @@ def _tell_applicant(application: Application) -> None:
     account = getattr(application.person, "user", None)
     if account is None:
         return
+    session, reason = application.session.title, application.decision_reason.strip()
     if application.status == ApplicationStatus.APPROVED:
-        title = _("Your application for %(session)s is approved") % {"session": application.session.title}
+        title = _("Your application for %(session)s is approved") % {"session": session}
+        sms = messages.APPLICATION_APPROVED.bind(session=session)
     else:
-        title = _("Your application for %(session)s is rejected") % {"session": application.session.title}
-    transaction.on_commit(
-        lambda: notify(user=account, title=title, body=application.decision_reason, url=application.get_absolute_url())
-    )
+        title = _("Your application for %(session)s is rejected") % {"session": session}
+        sms = (messages.APPLICATION_REJECTED.bind(session=session, reason=reason) if reason
+               else messages.APPLICATION_REJECTED_WITHOUT_REASON.bind(session=session))
+    transaction.on_commit(lambda: notify(
+        user=account, title=title, body=reason or title, url=application.get_absolute_url(), sms=sms,
+    ))
 
 
 def theory_code_new() -> str:

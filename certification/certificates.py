@@ -1,4 +1,4 @@
-"""Certificates 职业技能等级证书: issuing (one per passed application, never a second number), the PDF, the
+"""Certificates 职业技能等级证书: issuing (one per passed application, never a second number), the PDF and its image, the
 background job that issues a signed-off session's certificates, revocation, and checking an uploaded PDF.
 
 Issuing is idempotent: the application's row is locked while its certificate is made, and an application that
@@ -12,26 +12,27 @@ import io
 import logging
 from dataclasses import dataclass
 
-import qrcode
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from academy.audit.models import AuditAction
-from academy.audit.services import audit_record
-from academy.jobs import job_announce, job_fail, job_progress, job_start
-from academy.pdf import render_pdf
+from academy.audit.services import audit_entry, audit_record, audit_record_many
+from academy.jobs import JOB_INTERRUPTED, job_announce, job_fail, job_progress, job_retry, job_start
+from academy.pdf import html_to_pdf, pdf_to_png
+from academy.verification import qr_code_data_uri, site_url
 
 from .models import (
     LEVEL_NATIONAL_NAMES, OCCUPATION, Application, AssessmentSession, Certificate, CertificateStatus, IssueFailure,
     IssueJob, Outcome,
 )
-from .numbers import certificate_number_allocate
+from .eligibility import valid_certificate_held, valid_certificates_held
+from .numbers import certificate_number_allocate, certificate_numbers_allocate
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,10 @@ ID_TYPE = "居民身份证"
 # The photo is printed about 3.3 × 4.4 cm: this many pixels is about 230 dpi, sharp in print, and keeps a
 # phone photo's megabytes out of every PDF.
 PHOTO_PIXELS = (300, 400)
-# Pixels per module of the QR code: sharp at the printed size without relying on a viewer's scaling.
-QR_BOX_PIXELS = 4
-# A batch is issued by tasks of this many applications each, run side by side by the workers.
-ISSUE_CHUNK_SIZE = 50
+# A batch is issued by tasks of this many applications each, run side by side by the workers. A chunk's own
+# cost (the task, its transaction, its heartbeat thread) is a few round trips, small beside 20 PDFs; a smaller
+# chunk keeps both processes busy to the end (the last chunk leaves the other process idle for up to its time).
+ISSUE_CHUNK_SIZE = 20
 
 
 class IssueRefused(Exception):
@@ -63,10 +64,11 @@ def passed_applications(session: AssessmentSession):
 
 
 def certificate_issue(
-    *, application: Application, issued_on: datetime.date | None = None, issued_by=None
+    *, application: Application, issued_on: datetime.date | None = None, issued_by=None, pdf: bool = True
 ) -> Certificate:
-    """The application's certificate, issued now if it has none (and its PDF drawn if missing). A new one is
-    recorded in the audit trail, by ``issued_by`` (who started the batch)."""
+    """The application's certificate, issued now if it has none (and its PDF drawn if missing, unless ``pdf``
+    is False: the caller draws it). A new one is recorded in the audit trail, by ``issued_by`` (who started
+    the batch)."""
     with transaction.atomic():
         # Two workers given the same application: the second waits here, then finds the certificate.
         application = (
@@ -78,12 +80,17 @@ def certificate_issue(
         if certificate is None:
             _check_issuable(application)
             certificate = _certificate_create(application, issued_on or timezone.localdate())
-            audit_record(
-                action=AuditAction.CERTIFICATE_ISSUED, actor=issued_by, target=certificate,
-                region_code=application.session.centre.region_id,
-                detail={"level": certificate.level, "issued_on": certificate.issued_on.isoformat()},
-            )
-    return certificate_pdf_ensure(certificate)
+            audit_record_many([_issued_entry(certificate, issued_by=issued_by)])
+    return certificate_pdf_ensure(certificate) if pdf else certificate
+
+
+def _issued_entry(certificate: Certificate, *, issued_by):
+    """The audit trail's entry for a new certificate."""
+    return audit_entry(
+        action=AuditAction.CERTIFICATE_ISSUED, actor=issued_by, target=certificate,
+        region_code=certificate.application.session.centre.region_id,
+        detail={"level": certificate.level, "issued_on": certificate.issued_on.isoformat()},
+    )
 
 
 def _check_issuable(application: Application) -> None:
@@ -93,12 +100,38 @@ def _check_issuable(application: Application) -> None:
         raise IssueRefused(
             _("%(name)s did not pass: only candidates who passed get a certificate.") % {"name": application.person.name}
         )
+    held = valid_certificate_held(person=application.person, level=application.session.level)
+    if held is not None:
+        raise _already_certified(application, held)
+
+
+def _already_certified(application: Application, held: Certificate) -> IssueRefused:
+    return IssueRefused(_(
+        "%(name)s already holds the valid certificate %(number)s of this level, issued on %(date)s: a second one "
+        "is not issued. Revoke that one first if it must be replaced."
+    ) % {"name": application.person.name, "number": held.number, "date": held.issued_on.isoformat()})
 
 
 def _certificate_create(application: Application, issued_on: datetime.date) -> Certificate:
     session = application.session
-    number = certificate_number_allocate(centre=session.centre, year=issued_on.year, level=session.level)
-    return Certificate.objects.create(
+    try:
+        # A savepoint: a refused certificate gives its serial back, so numbers stay contiguous.
+        with transaction.atomic():
+            number = certificate_number_allocate(centre=session.centre, year=issued_on.year, level=session.level)
+            certificate = _certificate_new(application, number, issued_on)
+            certificate.save(force_insert=True)
+            return certificate
+    except IntegrityError:
+        # Another session's batch certified the same person at this level a moment ago.
+        held = valid_certificate_held(person=application.person, level=session.level)
+        if held is None:
+            raise
+        raise _already_certified(application, held) from None
+
+
+def _certificate_new(application: Application, number: str, issued_on: datetime.date) -> Certificate:
+    session = application.session
+    return Certificate(
         number=number, application=application, person=application.person, level=session.level,
         holder_name=application.person.name, issuer=session.centre.name, issued_on=issued_on,
     )
@@ -106,16 +139,57 @@ def _certificate_create(application: Application, issued_on: datetime.date) -> C
 
 def certificate_pdf_ensure(certificate: Certificate) -> Certificate:
     """Draw and keep the certificate's PDF unless it has one."""
-    if certificate.pdf and certificate.pdf_sha256:
+    if not (certificate.pdf and certificate.pdf_sha256):
+        _pdf_store(certificate)
+    return certificate
+
+
+def _pdf_store(certificate: Certificate) -> bool:
+    """Draw the PDF and keep it, unless another worker kept one meanwhile: True if this one is kept."""
+    _pdf_write(certificate)
+    return bool(_pdfs_keep([certificate]))
+
+
+def _pdf_write(certificate: Certificate) -> None:
+    """Draw the PDF and write its file, outside any transaction (no row stays locked while a PDF is drawn);
+    the certificate's row is not changed yet: _pdfs_keep."""
+    pdf = certificate_render_pdf(certificate)
+    certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    certificate.pdf.save(f"{certificate.number}.pdf", ContentFile(pdf), save=False)
+
+
+def _pdfs_keep(written: list[Certificate]) -> int:
+    """Record the PDFs written by _pdf_write on the rows still without one, in one short transaction for them
+    all: the rows locked, then one UPDATE. A row given a PDF by another worker meanwhile (a chunk delivered
+    twice) keeps that one, and this file is deleted: a race costs a drawing, never a second PDF. Returns how
+    many were kept."""
+    by_pk = {certificate.pk: certificate for certificate in written}
+    with transaction.atomic():
+        missing = set(
+            Certificate.objects.select_for_update().filter(Q(pdf="") | Q(pdf_sha256=""), pk__in=by_pk)
+            .values_list("pk", flat=True)
+        )
+        Certificate.objects.bulk_update([by_pk[pk] for pk in missing], ["pdf", "pdf_sha256"])
+    for pk, certificate in by_pk.items():
+        if pk not in missing:
+            certificate.pdf.storage.delete(certificate.pdf.name)
+            certificate.refresh_from_db(fields=["pdf", "pdf_sha256"])
+    return len(missing)
+
+
+def certificate_image_ensure(certificate: Certificate) -> Certificate:
+    """Draw and keep the certificate's image (its PDF as one PNG, for WeChat) unless it has one."""
+    certificate = certificate_pdf_ensure(certificate)
+    if certificate.image:
         return certificate
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if locked.pdf and locked.pdf_sha256:
+        if locked.image:
             return locked
-        pdf = certificate_render_pdf(locked)
-        locked.pdf.save(f"{locked.number}.pdf", ContentFile(pdf), save=False)
-        locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-        locked.save(update_fields=["pdf", "pdf_sha256"])
+        with locked.pdf.open("rb") as handle:
+            png = pdf_to_png(handle.read())
+        locked.image.save(f"{locked.number}.png", ContentFile(png), save=False)
+        locked.save(update_fields=["image"])
     return locked
 
 
@@ -142,11 +216,6 @@ def certificate_revoke(*, certificate: Certificate, user, reason: str) -> Certif
 # --- The PDF -------------------------------------------------------------------------------------------
 
 
-def site_url() -> str:
-    """The platform's public address (SITE_URL in the environment, read into WAGTAILADMIN_BASE_URL)."""
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-
-
 def verification_url(certificate: Certificate) -> str:
     return site_url() + certificate.get_absolute_url()
 
@@ -157,6 +226,11 @@ def chinese_date(day: datetime.date) -> str:
 
 def certificate_render_pdf(certificate: Certificate) -> bytes:
     """The certificate as printed: A4 portrait, one page, in Chinese."""
+    return html_to_pdf(certificate_html(certificate))
+
+
+def certificate_html(certificate: Certificate) -> str:
+    """The certificate's HTML, which xhtml2pdf draws (and bench/certificates.py draws alone for its floor)."""
     centre = certificate.application.session.centre
     context = {
         "certificate": certificate,
@@ -167,30 +241,12 @@ def certificate_render_pdf(certificate: Certificate) -> bytes:
         "level_name": LEVEL_NATIONAL_NAMES[certificate.level],
         "issued_on": chinese_date(certificate.issued_on),
         "photo": _photo_data_uri(certificate.application),
-        "qr_code": _qr_data_uri(verification_url(certificate)),
+        "qr_code": qr_code_data_uri(verification_url(certificate)),
         "verify_page": site_url() + reverse("certification:verify_search"),
         "verification_note": centre.verification_note,
     }
     with translation.override("zh-hans"):
-        return render_pdf("certification/certificate_pdf.html", context)
-
-
-def qr_code_image(url: str) -> Image.Image:
-    """The QR code of ``url`` in black and white, a quiet zone of two modules around it."""
-    code = qrcode.QRCode(border=2)
-    code.add_data(url)
-    code.make(fit=True)
-    matrix = code.get_matrix()
-    # One pixel per module, then enlarged: much quicker than the library's square-by-square drawing.
-    image = Image.new("L", (len(matrix), len(matrix)))
-    image.putdata([0 if dark else 255 for row in matrix for dark in row])
-    return image.resize((image.width * QR_BOX_PIXELS,) * 2, Image.Resampling.NEAREST)
-
-
-def _qr_data_uri(url: str) -> str:
-    buffer = io.BytesIO()
-    qr_code_image(url).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        return render_to_string("certification/certificate_pdf.html", context)
 
 
 def _photo_data_uri(application: Application) -> str | None:
@@ -200,8 +256,10 @@ def _photo_data_uri(application: Application) -> str | None:
     try:
         with application.photo.open("rb") as handle:
             image = Image.open(handle)
-            # A JPEG is decoded straight at a fraction of its size, the bulk of the time for a phone photo.
-            image.draft("RGB", (PHOTO_PIXELS[0] * 2, PHOTO_PIXELS[1] * 2))
+            # A JPEG is decoded straight at the smallest fraction of its size (1/2 to 1/8) still covering the
+            # printed pixels: the decoder's own scaling averages the pixels it drops, and decoding at twice the
+            # size then resampling it in Pillow took a fifth of a certificate's time.
+            image.draft("RGB", PHOTO_PIXELS)
             image.load()
     except Image.DecompressionBombError as error:
         # Refused at the header, before gigabytes are decoded (photos are checked at upload since; an older
@@ -238,8 +296,8 @@ def session_issue_start(*, session: AssessmentSession, user) -> IssueJob:
         if running is not None and not running.is_stale():
             return running
         if running is not None:
-            # Its worker was lost: a new job completes what it left.
-            job_fail(IssueJob, running.pk, message=_("Stopped: no worker finished it."))
+            # Its worker was lost (the sweep had not come by yet): a new job completes what it left.
+            job_fail(IssueJob, running.pk, message=JOB_INTERRUPTED)
         job = IssueJob.objects.create(session=session, created_by=user, total=passed_applications(session).count())
         job_announce(job)
     return job
@@ -252,63 +310,131 @@ def _applications_to_do(session: AssessmentSession):
 
 
 def issue_job_plan(*, job_id) -> list[list[int]]:
-    """Start (or restart) a job: count what is done already and return the applications still to do, in
-    chunks. An empty list means the job is finished."""
+    """Start a waiting job (new, retried, or resumed by the sweep after its worker was lost): count what is done
+    already and return the applications still to do, in chunks. An empty list means there is nothing to queue:
+    the job is finished, or not waiting (a message delivered twice)."""
     job = IssueJob.objects.select_related("session").get(pk=job_id)
-    if job.status == IssueJob.Status.DONE:
-        return []  # a message delivered twice
+    if job.status != IssueJob.Status.PENDING:
+        return []
     if not job.session.is_signed_off:
         raise IssueRefused(_("The session's results are not signed off yet."))
-    # A restarted job tries its failed candidates again.
-    job.failures.all().delete()
     to_do = list(_applications_to_do(job.session).order_by("pk").values_list("pk", flat=True))
     total = passed_applications(job.session).count()
-    job_start(
-        IssueJob, job.pk, from_statuses=[IssueJob.Status.PENDING, IssueJob.Status.RUNNING, IssueJob.Status.FAILED],
-        total=total, done=total - len(to_do), failure_message="",
-    )
+    if not job_start(
+        IssueJob, job.pk, from_statuses=[IssueJob.Status.PENDING], total=total, done=total - len(to_do),
+        failure_message="",
+    ):
+        return []  # taken by another delivery meanwhile
+    # A restarted job tries its failed candidates again.
+    job.failures.all().delete()
     if not to_do:
         _finish_if_complete(job)
     return [to_do[start:start + ISSUE_CHUNK_SIZE] for start in range(0, len(to_do), ISSUE_CHUNK_SIZE)]
 
 
 def issue_job_run_chunk(*, job_id, application_ids: list[int]) -> None:
-    """Issue one chunk's certificates. A candidate whose certificate cannot be made (a photo that cannot be
-    printed, a PDF that fails to draw) is recorded on the job with the reason, and the others are issued
-    regardless. Whichever chunk ends last marks the job done. A lost database connection is raised, for the
-    task to retry the chunk; the caller marks the job failed if anything else escapes."""
-    job = IssueJob.objects.select_related("session", "created_by").get(pk=job_id)
-    applications = Application.objects.filter(pk__in=application_ids, session=job.session).select_related("person")
-    for application in applications.order_by("pk"):
+    """Issue one chunk's certificates: their rows and numbers in one short transaction for the whole chunk,
+    then each PDF. A candidate whose certificate cannot be made (already certified at the level, a photo that
+    cannot be printed, a PDF that fails to draw) is recorded on the job with the reason, and the others are
+    issued regardless. Whichever chunk ends last marks the job done. A lost database connection is raised,
+    for the task to retry the chunk; the caller marks the job failed if anything else escapes."""
+    job = IssueJob.objects.select_related("session__centre", "created_by").get(pk=job_id)
+    if job.status != IssueJob.Status.RUNNING:
+        return  # a chunk of a job failed, finished or resumed since: its new plan has the chunk's work
+    try:
+        to_draw, refused = _chunk_certificates_create(job, application_ids)
+    except IntegrityError:
+        # Another session's batch certified one of these people a moment ago: one at a time, each refusal
+        # named (certificate_issue).
+        to_draw, refused = _chunk_certificates_create_one_by_one(job, application_ids)
+    for application, error in refused:
+        _record_failure(job, application, error)
+    written = []
+    for certificate in to_draw:
         try:
-            issued = _issue_one(application, issued_by=job.created_by)
+            _pdf_write(certificate)
         except (OperationalError, InterfaceError):
             raise
         except Exception as error:
-            _record_failure(job, application, error)
+            _record_failure(job, certificate.application, error)
             continue
-        if issued:
-            # One short UPDATE: the page polls this count.
-            job_progress(IssueJob, job_id, done=F("done") + 1)
+        written.append(certificate)
+    # The chunk's PDFs kept and counted together: no round trip to the database per certificate. Counted by
+    # whoever kept the PDFs, so once however many times a chunk is delivered.
+    kept = _pdfs_keep(written)
+    if kept:
+        job_progress(IssueJob, job_id, done=F("done") + kept)
     _finish_if_complete(job)
+
+
+def _chunk_applications(job: IssueJob, application_ids: list[int], *, lock: bool = False) -> list[Application]:
+    applications = (
+        Application.objects.filter(pk__in=application_ids, session=job.session).select_related("person")
+        .order_by("pk")
+    )
+    if lock:
+        applications = applications.select_for_update(of=("self",))
+    applications = list(applications)
+    for application in applications:
+        application.session = job.session  # with its centre: no query per certificate
+    return applications
+
+
+def _chunk_certificates_create(job: IssueJob, application_ids: list[int]):
+    """The chunk's certificates still without a PDF, created where missing, and the applications refused with
+    their reasons. One transaction: the applications locked (a chunk delivered twice waits here, then finds
+    the certificates), one number allocation for all the new ones, so a batch's numbers stay contiguous."""
+    session = job.session
+    issued_on = timezone.localdate()
+    with transaction.atomic():
+        applications = _chunk_applications(job, application_ids, lock=True)
+        existing = {
+            certificate.application_id: certificate
+            for certificate in Certificate.objects.filter(application__in=applications)
+        }
+        # A result amended to a fail since the job was planned is skipped, as in issue_job_plan.
+        candidates = [a for a in applications if a.pk not in existing and a.outcome == Outcome.PASSED]
+        if not session.is_signed_off:
+            return [], [(a, IssueRefused(_("The session's results are not signed off yet."))) for a in candidates]
+        held = valid_certificates_held(people=[a.person for a in candidates], level=session.level)
+        refused = [(a, _already_certified(a, held[a.person_id])) for a in candidates if a.person_id in held]
+        new = [a for a in candidates if a.person_id not in held]
+        numbers = certificate_numbers_allocate(
+            centre=session.centre, year=issued_on.year, level=session.level, count=len(new)
+        ) if new else []
+        created = Certificate.objects.bulk_create(
+            [_certificate_new(application, number, issued_on) for application, number in zip(new, numbers)]
+        )
+        audit_record_many([_issued_entry(certificate, issued_by=job.created_by) for certificate in created])
+    by_id = {application.pk: application for application in applications}
+    unfinished = []
+    for certificate in existing.values():
+        if not (certificate.pdf and certificate.pdf_sha256):
+            certificate.application = by_id[certificate.application_id]
+            certificate.person = certificate.application.person
+            unfinished.append(certificate)
+    return sorted(unfinished + created, key=lambda certificate: certificate.number), refused
+
+
+def _chunk_certificates_create_one_by_one(job: IssueJob, application_ids: list[int]):
+    to_draw, refused = [], []
+    for application in _chunk_applications(job, application_ids):
+        if application.outcome != Outcome.PASSED:
+            continue
+        try:
+            certificate = certificate_issue(application=application, issued_by=job.created_by, pdf=False)
+        except IssueRefused as error:
+            refused.append((application, error))
+            continue
+        if not (certificate.pdf and certificate.pdf_sha256):
+            to_draw.append(certificate)
+    return to_draw, refused
 
 
 def _record_failure(job: IssueJob, application: Application, error: Exception) -> None:
     reason = error.message if isinstance(error, IssueRefused) else f"{type(error).__name__}: {error}"
     logger.exception("Certificate issuing job %s: application %s not issued", job.pk, application.pk)
     IssueFailure.objects.update_or_create(job=job, application=application, defaults={"reason": reason[:2000]})
-
-
-def _issue_one(application: Application, *, issued_by) -> bool:
-    """Issue or complete one application's certificate. True if this call did the work, so that it is counted
-    once however many times a chunk is delivered; False if it was done meanwhile (another worker, a message
-    delivered twice) or the result was amended to a fail since the job was planned."""
-    if Certificate.objects.filter(application=application).exclude(Q(pdf="") | Q(pdf_sha256="")).exists():
-        return False
-    if application.outcome != Outcome.PASSED:
-        return False
-    certificate_issue(application=application, issued_by=issued_by)
-    return True
 
 
 def _finish_if_complete(job: IssueJob) -> None:
@@ -321,6 +447,14 @@ def _finish_if_complete(job: IssueJob) -> None:
     IssueJob.objects.filter(pk=job.pk, status=IssueJob.Status.RUNNING).update(
         status=IssueJob.Status.DONE, total=total, done=total - failed.count(), finished_at=timezone.now()
     )
+
+
+def issue_job_retry(*, job: IssueJob) -> bool:
+    """Issue the rest of a failed job: what it issued stays, nobody gets a second certificate, and numbers go on
+    from the last one taken. False if the job is not failed, or another job of the session is under way."""
+    if job.session.issue_jobs.filter(status__in=[IssueJob.Status.PENDING, IssueJob.Status.RUNNING]).exists():
+        return False
+    return job_retry(job)
 
 
 def issue_job_run(*, job_id) -> IssueJob:
@@ -336,16 +470,6 @@ def issue_job_run(*, job_id) -> IssueJob:
 
 
 # --- Public verification -------------------------------------------------------------------------------
-
-
-def name_mask(name: str) -> str:
-    """The holder's name as the public page shows it: 张*明, 张* for two characters, 欧**锋 for four."""
-    name = (name or "").strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,19 @@ def holds_certificate(*, person, level: int, on: datetime.date) -> bool:
     ).exists()
 
 
+def valid_certificate_held(*, person, level: int) -> Certificate | None:
+    """The person's valid certificate of exactly ``level``; there is at most one (the database's
+    certificate_one_valid_per_person_level), so passing the level again earns no second number."""
+    return valid_certificates_held(people=[person], level=level).get(person.pk)
+
+
+def valid_certificates_held(*, people, level: int) -> dict[int, Certificate]:
+    """valid_certificate_held for many people at once (a batch's chunk): their valid certificates of exactly
+    ``level``, by person id."""
+    held = Certificate.objects.filter(person__in=people, level=level, status=CertificateStatus.VALID)
+    return {certificate.person_id: certificate for certificate in held}
+
+
 def eligibility_check(
     *, person, level: int, rule_set: RuleSet, on: datetime.date, external_hours: Decimal = Decimal(0),
     has_proof: bool = False,

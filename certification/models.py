@@ -323,6 +323,10 @@ class AssessmentSession(models.Model):
         ordering = ["-theory_starts_at", "pk"]
         verbose_name = _("assessment session")
         verbose_name_plural = _("assessment sessions")
+        constraints = [
+            # A candidate opens the online theory exam by typing the code alone: it must name one session.
+            models.UniqueConstraint(fields=["theory_code"], condition=~Q(theory_code=""), name="theory_code_unique"),
+        ]
 
     def __str__(self):
         return self.title
@@ -620,6 +624,10 @@ class Certificate(models.Model):
     issued_on = models.DateField(_("issued"))
     pdf = models.FileField(_("PDF"), upload_to="certification/certificates/", storage=private_storage, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # The PDF drawn as one PNG, for WeChat (which cannot show or save a PDF); made from the PDF when first asked.
+    image = models.FileField(
+        _("image"), upload_to="certification/certificates/", storage=private_storage, blank=True
+    )
     status = models.CharField(_("status"), max_length=8, choices=CertificateStatus.choices, default=CertificateStatus.VALID)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_by = models.ForeignKey(
@@ -632,6 +640,13 @@ class Certificate(models.Model):
         ordering = ["-issued_on", "number"]
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
+        constraints = [
+            # One valid certificate of a level per person: passing the level again (another session) issues no
+            # second number. A revoked certificate no longer counts, so its holder may be certified anew.
+            models.UniqueConstraint(
+                fields=["person", "level"], condition=Q(status="valid"), name="certificate_one_valid_per_person_level"
+            ),
+        ]
 
     def __str__(self):
         return self.number
@@ -653,6 +668,10 @@ class IssueJob(BackgroundJob):
         RUNNING = "running", _("Issuing")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    # Its chunks issue what is missing, whoever ran before: a job whose worker was lost is planned again and its
+    # missing chunks queued (academy.jobs), rather than left stalled or failed.
+    RESUME_WHEN_STALE = True
 
     session = models.ForeignKey(AssessmentSession, on_delete=models.CASCADE, related_name="issue_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

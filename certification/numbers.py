@@ -5,7 +5,8 @@ level and a 6-digit serial, e.g. S000133000001264000017.
 The serial is counted per 16-character prefix (centre + year + level) in a CertificateSerial row. Taking one
 locks that row until the caller's transaction ends, so two workers issuing at once wait for each other and
 never take the same serial; the counter only goes up, so a number is never given twice, even after its
-certificate is revoked or the transaction that took it rolls back (which leaves a gap, never a repeat).
+certificate is revoked. The counter is written in the transaction that saves the certificate: a worker killed
+before that transaction commits takes its serial back with it, so the numbers of a batch stay contiguous.
 """
 import re
 
@@ -39,18 +40,25 @@ def certificate_number_prefix(*, centre, year: int, level: int) -> str:
 def certificate_number_allocate(*, centre, year: int, level: int) -> str:
     """The next number of ``centre`` for ``year`` and ``level``. Call it inside the transaction that saves the
     certificate: the serial's row stays locked until that transaction ends."""
+    return certificate_numbers_allocate(centre=centre, year=year, level=level, count=1)[0]
+
+
+def certificate_numbers_allocate(*, centre, year: int, level: int, count: int) -> list[str]:
+    """The next ``count`` numbers, consecutive, for a batch's chunk: one lock and one write for them all. The
+    caller's transaction must save a certificate under every one of them, or none (contiguous numbers)."""
     if not transaction.get_connection().in_atomic_block:
         raise TransactionManagementError("certificate_number_allocate needs the caller's transaction")
     prefix = certificate_number_prefix(centre=centre, year=year, level=level)
-    serial = _serial_take(prefix)
-    if serial > LAST_SERIAL:
+    last = _serials_take(prefix, count)
+    if last > LAST_SERIAL:
         raise SerialsExhausted(prefix)
-    number = f"{prefix}{serial:06d}"
-    assert certificate_number_is_well_formed(number), number  # the centre's codes are validated by the model
-    return number
+    numbers = [f"{prefix}{serial:06d}" for serial in range(last - count + 1, last + 1)]
+    assert all(map(certificate_number_is_well_formed, numbers)), numbers  # the centre's codes are validated by the model
+    return numbers
 
 
-def _serial_take(prefix: str) -> int:
+def _serials_take(prefix: str, count: int) -> int:
+    """Take ``count`` serials of ``prefix``; returns the last one taken."""
     row = CertificateSerial.objects.select_for_update().filter(prefix=prefix).first()
     if row is None:
         try:
@@ -60,6 +68,6 @@ def _serial_take(prefix: str) -> int:
         except IntegrityError:
             # The other worker's row, once its transaction has ended (the lock waits for it).
             row = CertificateSerial.objects.select_for_update().get(prefix=prefix)
-    row.last += 1
+    row.last += count
     CertificateSerial.objects.filter(pk=row.pk).update(last=row.last)
     return row.last

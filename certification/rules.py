@@ -3,7 +3,7 @@ look-ups every other module uses. Nothing else reads the rule tables directly.""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,10 @@ DEFAULT_RUBRIC = [
 ]
 # A critical item fails below this share of its points.
 CRITICAL_ITEM_PASS_SHARE = Decimal("0.6")
+
+
+# Drafts made at the same moment as this one that a new draft steps over before giving up.
+DRAFT_NUMBER_TRIES = 5
 
 
 class RulesLocked(Exception):
@@ -82,7 +86,6 @@ def parts_by_default(level: int) -> list[str]:
 @transaction.atomic
 def rule_set_draft_create(*, source: RuleSet) -> RuleSet:
     """A new draft, a copy of ``source`` (usually the current version), numbered after every version."""
-    next_version = (RuleSet.objects.aggregate(Max("version"))["version__max"] or 0) + 1
     fields = {
         name: getattr(source, name)
         for name in (
@@ -90,7 +93,7 @@ def rule_set_draft_create(*, source: RuleSet) -> RuleSet:
             "review_panel_odd", "max_assessor_spread",
         )
     }
-    draft = RuleSet.objects.create(version=next_version, **fields)
+    draft = _draft_numbered(fields)
     for model, related_name in (
         (LevelRule, "level_rules"), (PartRule, "part_rules"), (EligibilityPath, "eligibility_paths"),
         (RubricItem, "rubric_items"),
@@ -101,6 +104,19 @@ def rule_set_draft_create(*, source: RuleSet) -> RuleSet:
             row.rule_set = draft
         model.objects.bulk_create(rows)
     return draft
+
+
+def _draft_numbered(fields: dict) -> RuleSet:
+    """A rule set numbered after every version. Two administrators making drafts at the same moment both
+    count the same next number; the version is unique, so the second one takes the number after."""
+    for attempt in range(1, DRAFT_NUMBER_TRIES + 1):
+        next_version = (RuleSet.objects.aggregate(Max("version"))["version__max"] or 0) + 1
+        try:
+            with transaction.atomic():
+                return RuleSet.objects.create(version=next_version, **fields)
+        except IntegrityError:
+            if attempt == DRAFT_NUMBER_TRIES:
+                raise
 
 
 def rule_set_problems(rule_set: RuleSet) -> list[str]:

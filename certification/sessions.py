@@ -1,8 +1,13 @@
 """Saving an assessment session: the rules a session's own fields follow."""
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .applications import theory_code_new
 from .models import AssessmentSession, RuleSet
+
+
+# A fresh theory code is one of 31^6: drawing one already taken even twice in a row is next to impossible.
+THEORY_CODE_DRAWS = 5
 
 
 class SessionRefused(Exception):
@@ -22,5 +27,18 @@ def session_save(*, session: AssessmentSession, created_by=None) -> AssessmentSe
         session.theory_code = theory_code_new()
     elif not session.theory_exam_id:
         session.theory_code = ""
-    session.save()
-    return session
+    for _draw in range(THEORY_CODE_DRAWS):
+        try:
+            with transaction.atomic():
+                session.save()
+            return session
+        except IntegrityError:
+            # theory_code_unique: another session took this code (it names the session a candidate opens).
+            if not session.theory_code or not _theory_code_taken(session):
+                raise
+            session.theory_code = theory_code_new()
+    raise SessionRefused(_("No free theory exam code was found: save the session again."))
+
+
+def _theory_code_taken(session: AssessmentSession) -> bool:
+    return AssessmentSession.objects.filter(theory_code=session.theory_code).exclude(pk=session.pk).exists()

@@ -2,7 +2,7 @@
 enough for scoring to open. Every check reads the session's own rule set."""
 import math
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from academy.organisation.models import Post
@@ -172,12 +172,29 @@ def staff_assign(*, session: AssessmentSession, user, role: str, room: Room | No
         raise ValueError(_("Choose the room this invigilator watches."))
     if role != StaffRole.INVIGILATOR:
         room = None
-    if role == StaffRole.CHIEF and session.staff.filter(role=StaffRole.CHIEF).exclude(user=user).exists():
-        raise ValueError(_("The session already has a chief assessor."))
-    assignment, _created = StaffAssignment.objects.update_or_create(
-        session=session, user=user, role=role, defaults={"room": room}
-    )
+    if role == StaffRole.CHIEF:
+        _check_no_other_chief(session=session, user=user)
+    try:
+        with transaction.atomic():
+            # The same person given the same role twice is one assignment (staff_role_once).
+            assignment, _created = StaffAssignment.objects.update_or_create(
+                session=session, user=user, role=role, defaults={"room": room}
+            )
+    except IntegrityError:
+        # one_chief_per_session: another organiser named a different chief at the same moment.
+        if role != StaffRole.CHIEF:
+            raise
+        _check_no_other_chief(session=session, user=user)
+        raise
     return assignment
+
+
+def _check_no_other_chief(*, session: AssessmentSession, user) -> None:
+    chief = session.staff.filter(role=StaffRole.CHIEF).exclude(user=user).select_related("user__person").first()
+    if chief is not None:
+        raise ValueError(
+            _("The session already has a chief assessor: %(name)s.") % {"name": chief.user.display_name}
+        )
 
 
 def scoring_part_of(role: str) -> str | None:
@@ -200,4 +217,11 @@ def room_add(*, session: AssessmentSession, name: str, capacity: int) -> Room:
         raise ValueError(_("The session is signed off: its rooms no longer change."))
     if session.rooms.filter(name=name).exists():
         raise ValueError(_("The session already has a room of this name."))
-    return Room.objects.create(session=session, name=name, capacity=capacity)
+    try:
+        with transaction.atomic():
+            return Room.objects.create(session=session, name=name, capacity=capacity)
+    except IntegrityError:
+        # room_name_unique: another organiser added the same room a moment ago.
+        if not session.rooms.filter(name=name).exists():
+            raise
+        raise ValueError(_("The session already has a room of this name.")) from None

@@ -39,6 +39,8 @@ urlpatterns = [
     # Certificates.
     path("certification/sessions/<uuid:public_id>/issue/", certificates.issue_start, name="issue_start"),
     path("certification/issue-jobs/<uuid:pk>/", certificates.issue_job, name="issue_job"),
+    path("certification/issue-jobs/<uuid:pk>/retry/", certificates.issue_job_retry, name="issue_job_retry"),
     path("certification/certificates/<uuid:public_id>/pdf/", certificates.certificate_pdf, name="certificate_pdf"),
+    path("certification/certificates/<uuid:public_id>/png/", certificates.certificate_image, name="certificate_image"),
     path("certification/certificates/<uuid:public_id>/revoke/", certificates.certificate_revoke, name="certificate_revoke"),
 ]

@@ -7,6 +7,6 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses and training")
 
     def ready(self):
-        # Connect the receivers; and Celery's autodiscovery finds only modules named "tasks": register the
-        # reminder jobs here.
-        from . import receivers, reminder_tasks  # noqa: F401
+        # Connect the receivers; register the system checks; and Celery's autodiscovery finds only modules named
+        # "tasks": register the reminder jobs here.
+        from . import checks, receivers, reminder_tasks  # noqa: F401

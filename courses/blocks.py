@@ -1,4 +1,5 @@
 """Blocks of lesson pages: the shared BaseStreamBlock plus video and an inline knowledge check."""
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -6,8 +7,17 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 from academy.home.blocks import BaseStreamBlock
 
 
+class VideoChooserBlock(SnippetChooserBlock):
+    """The video snippet with its renditions, read in one query for all the videos of a page."""
+
+    def bulk_to_python(self, values):
+        videos = super().bulk_to_python(values)
+        prefetch_related_objects([video for video in videos if video is not None], "renditions")
+        return videos
+
+
 class VideoBlock(blocks.StructBlock):
-    video = SnippetChooserBlock("courses.Video", label=_("video"))
+    video = VideoChooserBlock("courses.Video", label=_("video"))
     caption = blocks.CharBlock(label=_("caption"), required=False)
 
     class Meta:

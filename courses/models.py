@@ -5,7 +5,9 @@ Learning is counted per training year (the calendar year in China Standard Time)
 and earlier years stay as history for the coverage reports.
 """
 import datetime
+import secrets
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -25,6 +27,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from academy.jobs import BackgroundJob
 from academy.organisation.models import PostKind
 
 from .blocks import LessonStreamBlock
@@ -82,6 +85,27 @@ class CoursePage(Page):
     exam_after_lessons = models.BooleanField(
         _("exam after the lessons"), default=False, help_text=_("The exam opens only when every lesson is complete.")
     )
+    # Attention checks (防挂机), decided and checked on the server: courses/attention.py.
+    attention_checks = models.BooleanField(
+        _("attention checks"), default=False,
+        help_text=_(
+            "While a trainee studies a lesson, a check asking to tap a number appears at random moments. Study "
+            "time does not count from the moment it appears until it is answered."
+        ),
+    )
+    attention_interval_minutes = models.DecimalField(
+        _("minutes between checks (average)"), max_digits=4, decimal_places=1, default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_(
+            "Minutes of study between two checks, on average. The first check of a lesson comes at a random "
+            "moment within this much study; each next one between half and one and a half times it after the "
+            "last was answered."
+        ),
+    )
+    attention_answer_seconds = models.PositiveSmallIntegerField(
+        _("seconds to answer a check"), default=60, validators=[MinValueValidator(5), MaxValueValidator(600)],
+        help_text=_("A check not answered within this time is recorded as missed."),
+    )
 
     base_form_class = CoursePageForm
     content_panels = Page.content_panels + [
@@ -92,6 +116,11 @@ class CoursePage(Page):
             [FieldPanel("audience"), FieldPanel("credit_hours"), FieldPanel("pass_mark"), FieldPanel("lessons_in_order"),
              FieldPanel("exam_after_lessons")],
             heading=_("Training rules"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("attention_checks"), FieldPanel("attention_interval_minutes"),
+             FieldPanel("attention_answer_seconds")],
+            heading=_("Attention checks"),
         ),
     ]
     search_fields = Page.search_fields + [index.SearchField("summary")]
@@ -362,6 +391,12 @@ class Video(index.Indexed, models.Model):
     captions = models.FileField(_("captions (WebVTT)"), upload_to="videos/captions/", blank=True)
     duration_seconds = models.FloatField(_("duration (seconds)"), default=0, editable=False)
 
+    # A JPEG of the picture one second in, made with the renditions (renditions.py): the poster shown when the
+    # editor chose none.
+    poster_frame = models.FileField(_("poster frame"), upload_to="videos/posters/", blank=True, editable=False)
+    # The name of the upload poster_frame was made from: when the file is replaced, the frame is made again.
+    poster_frame_source = models.CharField(max_length=255, blank=True, editable=False)
+
     base_form_class = VideoForm
     panels = [FieldPanel("title"), FieldPanel("file"), FieldPanel("poster"), FieldPanel("captions")]
     search_fields = [index.SearchField("title")]
@@ -372,6 +407,52 @@ class Video(index.Indexed, models.Model):
 
     def __str__(self):
         return self.title
+
+
+class VideoQuality(models.TextChoices):
+    """The renditions of every lesson video (academy/transcoding.py makes them): 流畅 for weak networks, 标清."""
+
+    LOW = "low", _("Smooth")
+    STANDARD = "standard", _("Standard definition")
+
+
+class VideoRendition(models.Model):
+    """A lesson video re-encoded for phones: H.264/AAC with its index first, ~360p under 400 kbit/s (low) or
+    ~720p (standard). Progress belongs to the video block, never to a rendition."""
+
+    video = models.ForeignKey(Video, verbose_name=_("video"), on_delete=models.CASCADE, related_name="renditions")
+    quality = models.CharField(_("quality"), max_length=10, choices=VideoQuality.choices)
+    file = models.FileField(_("file"), upload_to="videos/renditions/")
+    # The name of the upload it was made from: when the video's file is replaced, the rendition is made again.
+    source_name = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))
+    bitrate = models.PositiveIntegerField(_("bitrate (bit/s)"))
+    width = models.PositiveSmallIntegerField(_("width"))
+    height = models.PositiveSmallIntegerField(_("height"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("video rendition")
+        verbose_name_plural = _("video renditions")
+        constraints = [models.UniqueConstraint(fields=["video", "quality"], name="video_rendition_once")]
+
+    def __str__(self):
+        return f"{self.video} · {self.get_quality_display()}"
+
+
+class VideoTranscodeJob(BackgroundJob):
+    """Making a video's missing renditions and poster frame in the background (renditions.py), after an upload,
+    a replaced file or `manage.py transcode_videos`. ``total`` counts the files to make, ``done`` those made.
+    Running it again makes only what is still missing."""
+
+    video = models.ForeignKey(Video, verbose_name=_("video"), on_delete=models.CASCADE, related_name="transcode_jobs")
+
+    class Meta(BackgroundJob.Meta):
+        verbose_name = _("video transcoding job")
+        verbose_name_plural = _("video transcoding jobs")
+
+    def __str__(self):
+        return f"{self.video} · {self.created_at:%Y-%m-%d %H:%M}"
 
 
 # --- Records of learning -------------------------------------------------------------------------------
@@ -393,6 +474,9 @@ class LessonProgress(models.Model):
     # Per video block id: {"position": seconds at the last heartbeat, "furthest": furthest point watched}.
     videos = models.JSONField(default=dict, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # The study time (seconds) at which the next attention check is due, drawn at random by the server; empty
+    # until the course has checks and the lesson is studied (courses/attention.py).
+    attention_due_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lesson progress")
@@ -401,6 +485,43 @@ class LessonProgress(models.Model):
 
     def __str__(self):
         return f"{self.person} · {self.lesson} · {self.year}"
+
+
+class AttentionPrompt(models.Model):
+    """An attention check (防挂机) put to a trainee studying a lesson: a number to tap among a few, issued by the
+    server at a random moment of study. While it is open (not yet answered right) no heartbeat of the lesson
+    counts; the time those heartbeats would have counted is kept here, so the trainee sees what it cost. It is
+    missed if it was not answered by ``answer_by``. The rules: courses/attention.py."""
+
+    progress = models.ForeignKey(
+        LessonProgress, verbose_name=_("lesson progress"), on_delete=models.CASCADE, related_name="attention_prompts"
+    )
+    # The server's token: an answer names the check it answers, so a page cannot answer one it was never shown.
+    token = models.CharField(max_length=43, unique=True)
+    issued_at = models.DateTimeField(_("issued"))
+    answer_by = models.DateTimeField(_("to be answered by"))
+    choices = models.JSONField(_("numbers shown"), default=list)
+    expected = models.PositiveSmallIntegerField(_("number to tap"))
+    closed_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    wrong_answers = models.PositiveSmallIntegerField(_("wrong answers"), default=0)
+    identity_refusals = models.PositiveSmallIntegerField(_("identity checks refused"), default=0)
+    uncounted_seconds = models.PositiveIntegerField(_("study time not counted (seconds)"), default=0)
+
+    class Meta:
+        verbose_name = _("attention check")
+        verbose_name_plural = _("attention checks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["progress"], condition=Q(closed_at__isnull=True), name="attention_prompt_one_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.progress} · {self.issued_at:%Y-%m-%d %H:%M:%S}"
+
+    def is_missed(self, now: datetime.datetime) -> bool:
+        """Not answered in time: answered late, or still open after its time."""
+        return (self.closed_at or now) > self.answer_by
 
 
 class ExamAttempt(models.Model):
@@ -671,9 +792,32 @@ class TrainingPlan(models.Model):
         return self.title
 
 
+class PlanAssignmentJob(BackgroundJob):
+    """One run of a plan's assignment (plans.plans_assign) in the background: after the plan is saved, after a
+    roster import, every night, or on an administrator's request. The worker taking one takes every waiting job
+    and assigns their plans in one pass; ``done`` and ``total`` count the people the plan requires once the pass
+    has committed. Running it again changes nothing that is right already."""
+
+    plan = models.ForeignKey(TrainingPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="assignment_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True, help_text=_("required, added, changed, removed"))
+
+    class Meta(BackgroundJob.Meta):
+        verbose_name = _("plan assignment job")
+        verbose_name_plural = _("plan assignment jobs")
+
+    def __str__(self):
+        return f"{self.plan} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class PlanAssignment(models.Model):
     """One person required by one plan, with their status kept up to date from their training records.
-    ``region`` is where they hold the post (the coverage drill-down goes by its code)."""
+    ``region`` is where they hold the post (the coverage drill-down goes by its code). ``year`` and
+    ``person_name`` are copies of the plan's year and the person's name (plans.assignment_copies), so that the
+    untrained list filters and sorts on this table alone, in the order of one index, at national scale."""
 
     plan = models.ForeignKey(TrainingPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="assignments")
     person = models.ForeignKey(
@@ -685,6 +829,8 @@ class PlanAssignment(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.NOT_STARTED)
     credit_hours = models.DecimalField(_("credit hours in the window"), max_digits=6, decimal_places=1, default=0)
     completed_on = models.DateField(_("completed"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), editable=False)
+    person_name = models.CharField(_("name"), max_length=50, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -694,10 +840,55 @@ class PlanAssignment(models.Model):
         indexes = [
             models.Index(fields=["plan", "region"], name="assignment_plan_region"),
             models.Index(fields=["plan", "status"], name="assignment_plan_status"),
+            # The untrained list (analytics.selectors.assignments_page): a wide scope reads its people still to
+            # train in name order from here, its region code prefix checked in the index (the pattern operator
+            # class is what LIKE 'prefix%' can use); a narrow one finds its few rows by region and sorts them.
+            models.Index(
+                fields=["year", "person_name", "id", "region"], name="assignment_untrained_by_name",
+                opclasses=["int2_ops", "varchar_ops", "int8_ops", "varchar_pattern_ops"],
+                condition=~models.Q(status=PlanStatus.COMPLETED),
+            ),
+            models.Index(
+                fields=["year", "region"], name="assignment_year_region", opclasses=["int2_ops", "varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self):
         return f"{self.plan} · {self.person}"
+
+
+def transcript_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class IssuedTranscript(models.Model):
+    """A transcript (学时证明) as handed out, as PDF or image: what the public page its QR code leads to confirms.
+    The holder's name and totals are copied when issued. The same totals for the same person and year are the
+    same issue (one number, one QR code) however often the document is downloaded; a changed total is a new
+    issue. ``token`` is the unguessable link; ``number`` is printed for people to quote."""
+
+    number = models.CharField(_("transcript number"), max_length=16, unique=True)
+    token = models.CharField(max_length=40, unique=True, default=transcript_token, editable=False)
+    person = models.ForeignKey(
+        "organisation.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="issued_transcripts"
+    )
+    holder_name = models.CharField(_("holder's name"), max_length=50)
+    year = models.PositiveSmallIntegerField(_("training year"), null=True, blank=True, help_text=_("Empty: every year."))
+    credit_hours = models.DecimalField(_("credit hours"), max_digits=7, decimal_places=1)
+    completions = models.PositiveIntegerField(_("completions"))
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("issued transcript")
+        verbose_name_plural = _("issued transcripts")
+        indexes = [models.Index(fields=["person", "year"], name="issued_transcript_person_year")]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("courses:transcript_verify", args=[self.token])
 
 
 class CoverageCount(models.Model):

@@ -14,10 +14,16 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from academy.accounts.lean import session_user_remember
+
+from .attention import attention_missed, attention_prompt_open, attention_prompt_state, attention_rules_of
 from .completion import course_status
 from .exams import draw_shortfalls, exam_draw_problems, exam_overview
 from .models import CoursePage
-from .progress import course_outline, course_study_minutes, lesson_progress_open, lesson_progress_summary, lesson_requirements
+from .progress import (
+    course_outline, course_study_minutes, heartbeat_state_sign, lesson_progress_open, lesson_progress_summary,
+    lesson_requirements,
+)
 from .selectors import current_post_kinds
 from .years import training_year
 
@@ -69,7 +75,8 @@ def lesson_context(*, lesson, request, outline, progress) -> dict:
         and sum(1 for option in block.value["options"] if option["is_correct"]) > 1
     }
     if outline is not None and progress is not None:
-        summary = lesson_progress_summary(progress, lesson_requirements(lesson))
+        requirements = lesson_requirements(lesson)
+        summary = lesson_progress_summary(progress, requirements)
         context.update(entry=outline.entry(lesson.pk), next_page=outline.next_after(lesson.pk), summary=summary)
         context["lesson_config"] = {
             "heartbeatUrl": reverse("courses:lesson_heartbeat", args=[lesson.pk]),
@@ -81,7 +88,29 @@ def lesson_context(*, lesson, request, outline, progress) -> dict:
             "csrfToken": get_token(request),
             # Where the page keeps heartbeats it could not send yet: one person's row, so never another's.
             "keptKey": f"academy.heartbeats.{progress.pk}",
+            # The last sequence number this device used: a lesson opened from its offline copy (sw.js) carries
+            # the number of the day it was kept, which the server has passed since.
+            "sequenceKey": f"academy.sequence.{progress.pk}",
         }
+        rules = attention_rules_of(context["course"])
+        prompt = attention_prompt_open(progress=progress) if rules is not None else None
+        # The page sends this back with its heartbeats, which then take one statement (courses/progress.py).
+        session_user_remember(request)
+        context["lesson_config"]["state"] = heartbeat_state_sign(
+            progress=progress, requirements=requirements, rules=rules, prompt_open=prompt is not None,
+            user_id=request.user.pk, lesson_published_at=lesson.last_published_at,
+        )
+        if rules is not None:
+            # A check still open (the page was reloaded, or closed and opened again) shows at once.
+            context["attention"] = {"rules": rules, "missed": attention_missed(progress=progress)}
+            context["lesson_config"]["attention"] = {
+                "answerUrl": reverse("courses:lesson_attention", args=[lesson.pk]),
+                "prompt": attention_prompt_state(prompt) if prompt is not None else None,
+                "offlineText": _(
+                    "No network: your answer will be sent when the network returns; study time counts again once it "
+                    "has arrived."
+                ),
+            }
     return context
 
 

@@ -12,33 +12,37 @@ The rules, in one place:
   completion date is the day the last one was met. In progress: some training in the window, or a lesson
   of a required course started in the plan's year. Otherwise not started.
 
-The assignment job streams the required people from one ordered query and writes in batches, so it works
-the same for a county's 300 directors and a national 600,000; running it twice changes nothing.
+The assignment job (plans_assign) applies the rules set-based, in a few SQL statements for any number of plans:
+a county's 300 directors or a national year's 3,200 plans and 600,000 directors; running it twice changes
+nothing. For one person (the refresh after a training record, the learner's page) the same rules are the Python
+functions below.
 """
 import datetime
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import reduce
 from operator import or_
 from typing import NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from academy.organisation.models import Post, PostKind, Region, RegionLevel
-from academy.organisation.scope import Scope
+from academy.jobs import job_announce, job_retry, job_start
+from academy.organisation.models import CODE_LENGTHS, Person, PostKind, Region, RegionLevel, RunLevel
+from academy.organisation.scope import Scope, managed_run_levels
 
 from . import coverage
 from .models import (
-    CoursePage, CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord, TrainingSource,
+    CoursePage, CoverageCount, LessonPage, LessonProgress, PlanAssignment, PlanAssignmentJob, PlanStatus, TrainingPlan,
+    TrainingRecord, TrainingSource,
 )
-from .signals import plan_saved
+from .rowsync import RowSync
 from .years import training_year
 
 logger = logging.getLogger(__name__)
@@ -49,9 +53,8 @@ ORGANISER_LEVELS = {
     PostKind.CHILD_SUPERVISOR: RegionLevel.CITY,
     PostKind.CHILD_DIRECTOR: RegionLevel.COUNTY,
 }
-# People handled per transaction by the assignment job: large enough to keep the queries few, small enough
-# for the IN lists of every database and for a batch to commit quickly.
-BATCH_SIZE = 5000
+# The columns assignment_copies fills.
+ASSIGNMENT_COPIED = ("year", "person_name")
 
 
 # --- Rules -----------------------------------------------------------------------------------------------
@@ -110,29 +113,37 @@ def plan_validate(plan: TrainingPlan, *, required_course_ids) -> None:
         errors[NON_FIELD_ERRORS].append(
             _("Set at least one requirement: courses to complete, a minimum of credit hours or a face-to-face session.")
         )
-    same = TrainingPlan.objects.filter(
-        year=plan.year, post_kind=plan.post_kind, organiser_region_id=plan.organiser_region_id
-    ).exclude(pk=plan.pk)
-    if same.exists():
-        errors[NON_FIELD_ERRORS].append(
-            _("%(region)s already has a %(year)s plan for %(tier)s.") % {
-                "region": plan.organiser_region.name, "year": plan.year, "tier": PostKind(plan.post_kind).label,
-            }
-        )
+    taken = _plan_taken_error(plan)
+    if taken:
+        errors[NON_FIELD_ERRORS].append(taken)
     if errors:
         raise ValidationError(dict(errors))
 
 
-def required_posts(plan: TrainingPlan) -> QuerySet:
-    """The posts that make someone required by ``plan``, each person's latest-held post first (still held,
-    then the latest end, then the latest start): the first row of a person gives their region."""
-    posts = Scope.of_region(plan.organiser_region).posts(Post.objects.filter(kind=plan.post_kind))
-    return (
-        posts.held_between(plan.opens_on, plan.deadline)
-        .filter(start_date__lte=plan.join_cutoff)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=plan.leave_cutoff))
-        .order_by("person_id", F("end_date").desc(nulls_first=True), "-start_date", "-pk")
-    )
+def _plan_taken_error(plan: TrainingPlan) -> str:
+    """One plan per tier, organiser and year (one_plan_per_tier_organiser_year): the message naming the plan
+    already there, or ""."""
+    same = TrainingPlan.objects.filter(
+        year=plan.year, post_kind=plan.post_kind, organiser_region_id=plan.organiser_region_id
+    ).exclude(pk=plan.pk)
+    if not same.exists():
+        return ""
+    return _("%(region)s already has a %(year)s plan for %(tier)s.") % {
+        "region": plan.organiser_region.name, "year": plan.year, "tier": PostKind(plan.post_kind).label,
+    }
+
+
+def _plan_save(plan: TrainingPlan) -> None:
+    """Save a validated plan. Two administrators of one region making its plan at the same moment both pass
+    the check; the database keeps the first, and the second is told which plan is there."""
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError:
+        taken = _plan_taken_error(plan)
+        if not taken:
+            raise
+        raise ValidationError({NON_FIELD_ERRORS: [taken]}) from None
 
 
 class RecordFacts(NamedTuple):
@@ -244,29 +255,6 @@ def assignment_status(requirement: Requirement, records: list[RecordFacts], *, l
     return StatusFacts(PlanStatus.NOT_STARTED, hours, None)
 
 
-def statuses_of(requirement: Requirement, person_ids: list[int]) -> dict[int, StatusFacts]:
-    """The status of each of ``person_ids`` under ``requirement``: one query for the window's records, and
-    one for the lessons started by those without any record."""
-    records = defaultdict(list)
-    rows = TrainingRecord.objects.filter(
-        person_id__in=person_ids, completed_on__gte=requirement.opens_on, completed_on__lte=requirement.deadline
-    ).values_list("person_id", "course_id", "source", "counts_as_completion", "credit_hours", "completed_on")
-    for person_id, *facts in rows:
-        records[person_id].append(RecordFacts(*facts))
-    started = set()
-    without_records = [person_id for person_id in person_ids if person_id not in records]
-    if requirement.lesson_ids and without_records:
-        started = set(
-            LessonProgress.objects.filter(
-                person_id__in=without_records, year=requirement.year, lesson_id__in=requirement.lesson_ids
-            ).values_list("person_id", flat=True).distinct()
-        )
-    return {
-        person_id: assignment_status(requirement, records[person_id], lessons_started=person_id in started)
-        for person_id in person_ids
-    }
-
-
 # --- The assignment job ----------------------------------------------------------------------------------
 
 
@@ -278,75 +266,296 @@ class AssignmentSummary:
     removed: int = 0
 
 
-def plan_assign(*, plan: TrainingPlan, batch_size: int = BATCH_SIZE) -> AssignmentSummary:
-    """Bring ``plan``'s assignments in line with the posts and training records as they are now: add the
-    people newly required, move and re-status the others, remove those no longer required, then recount the
-    coverage. People come from one query ordered by person, written batch by batch; each batch also owns the
-    range of person ids it covers, which is how assignments of people who moved away are found."""
-    requirement = Requirement.of(plan)
-    summary = AssignmentSummary()
-    batch: list[tuple[int, str]] = []
-    after = None  # the last person id of the batches written
-    previous_person = None
-    rows = required_posts(plan).values_list("person_id", "region_id").iterator(chunk_size=batch_size)
-    for person_id, region_id in rows:
-        if person_id == previous_person:
-            continue  # an earlier post of someone already taken at their latest post
-        previous_person = person_id
-        batch.append((person_id, region_id))
-        if len(batch) >= batch_size:
-            _assign_batch(plan, requirement, batch, after=after, last=False, summary=summary)
-            after, batch = batch[-1][0], []
-    _assign_batch(plan, requirement, batch, after=after, last=True, summary=summary)
-    coverage.rebuild(plan=plan)
-    TrainingPlan.objects.filter(pk=plan.pk).update(assigned_at=timezone.now())
-    logger.info("Plan %s assigned: %s", plan.pk, summary)
-    return summary
+# Two temporary tables, built by the statements below: the people each plan requires, then the rows the rules give
+# them, written to courses_planassignment where they differ (rowsync.py). A column added to PlanAssignment and
+# decided by the rules or copied (assignment_copies) is added to ASSIGNMENTS and to the wanted table of
+# ASSIGNMENT_ROWS_SQL.
+REQUIRED_TABLE = """
+CREATE TEMPORARY TABLE assignment_required (
+    plan_id bigint NOT NULL, person_id bigint NOT NULL, region_id varchar(12) NOT NULL
+)
+"""
+ASSIGNMENTS = RowSync(
+    table=PlanAssignment._meta.db_table, rows="assignment_rows",
+    columns="plan_id bigint NOT NULL, person_id bigint NOT NULL, region_id varchar(12) NOT NULL, "
+            "status varchar(12) NOT NULL, credit_hours decimal(6, 1) NOT NULL, completed_on date, "
+            "year smallint NOT NULL, person_name varchar(50) NOT NULL",
+    keys=("plan_id", "person_id"), values=("region_id", "status", "credit_hours", "completed_on", *ASSIGNMENT_COPIED),
+    stamp="updated_at",
+)
+
+# The rules of the module's docstring, set-based, in plain SQL that PostgreSQL and SQLite both run.
+# requirement_progress and assignment_status say the same for one person (the refresh after a record, the
+# learner's page); tests/courses/test_plan_coverage_property.py checks the assignment against a brute-force recount.
+#
+# Who is required, for the plans of one tier and organiser level ({plans}: their ids; {code_length}: the organiser
+# level's code length; {institutions}: scope.py's condition on institution posts of the organiser's scope).
+REQUIRED_SQL = """
+INSERT INTO assignment_required (plan_id, person_id, region_id)
+WITH held AS (
+    SELECT plan.id AS plan_id, post.person_id, post.region_id,
+        row_number() OVER (
+            PARTITION BY plan.id, post.person_id
+            -- a person with several posts counts once, where they hold the post latest
+            ORDER BY CASE WHEN post.end_date IS NULL THEN 0 ELSE 1 END, post.end_date DESC, post.start_date DESC,
+                post.id DESC
+        ) AS latest_first
+    FROM courses_trainingplan plan
+    JOIN organisation_post post
+        ON post.kind = plan.post_kind AND substr(post.region_id, 1, {code_length}) = plan.organiser_region_id
+    LEFT JOIN organisation_institution institution ON institution.id = post.institution_id
+    WHERE plan.id IN ({plans}) AND ({institutions})
+        AND post.start_date <= plan.deadline AND post.start_date <= plan.join_cutoff
+        AND (post.end_date IS NULL OR (post.end_date >= plan.opens_on AND post.end_date >= plan.leave_cutoff))
+)
+SELECT plan_id, person_id, region_id FROM held WHERE latest_first = 1
+"""
+# Their status, hours and completion day from the records in the window. Credit hours are summed in tenths (whole
+# numbers), so that SQLite's floating point neither misses a minimum nor sees a change that is not there.
+ASSIGNMENT_ROWS_SQL = """
+WITH in_window AS (
+    SELECT required.plan_id, required.person_id, record.course_id, record.source, record.counts_as_completion,
+        record.completed_on, round(record.credit_hours * 10) AS tenths,
+        sum(round(record.credit_hours * 10)) OVER (
+            PARTITION BY required.plan_id, required.person_id ORDER BY record.completed_on, record.id
+        ) AS tenths_so_far
+    FROM assignment_required required
+    JOIN courses_trainingplan plan ON plan.id = required.plan_id
+    JOIN courses_trainingrecord record ON record.person_id = required.person_id
+        AND record.completed_on >= plan.opens_on AND record.completed_on <= plan.deadline
+),
+totals AS (
+    SELECT in_window.plan_id, in_window.person_id, sum(in_window.tenths) AS tenths,
+        min(in_window.completed_on) AS first_on,
+        min(CASE WHEN in_window.tenths_so_far >= round(plan.min_credit_hours * 10) THEN in_window.completed_on END)
+            AS hours_on,
+        min(CASE WHEN in_window.source = '{face_to_face}' AND in_window.counts_as_completion
+            THEN in_window.completed_on END) AS face_to_face_on
+    FROM in_window JOIN courses_trainingplan plan ON plan.id = in_window.plan_id
+    GROUP BY in_window.plan_id, in_window.person_id
+),
+-- the day each part of the requirement was met (NULL while it is not): each required course, the session, the hours
+requirement_days AS (
+    SELECT required.plan_id, required.person_id, min(in_window.completed_on) AS met_on
+    FROM assignment_required required
+    JOIN courses_trainingplan_required_courses wanted ON wanted.trainingplan_id = required.plan_id
+    LEFT JOIN in_window ON in_window.plan_id = required.plan_id AND in_window.person_id = required.person_id
+        AND in_window.course_id = wanted.coursepage_id AND in_window.counts_as_completion
+    GROUP BY required.plan_id, required.person_id, wanted.coursepage_id
+    UNION ALL
+    SELECT required.plan_id, required.person_id, totals.face_to_face_on
+    FROM assignment_required required
+    JOIN courses_trainingplan plan ON plan.id = required.plan_id
+    LEFT JOIN totals ON totals.plan_id = required.plan_id AND totals.person_id = required.person_id
+    WHERE plan.requires_face_to_face
+    UNION ALL
+    SELECT required.plan_id, required.person_id, totals.hours_on
+    FROM assignment_required required
+    JOIN courses_trainingplan plan ON plan.id = required.plan_id
+    LEFT JOIN totals ON totals.plan_id = required.plan_id AND totals.person_id = required.person_id
+    WHERE plan.min_credit_hours > 0
+),
+met AS (
+    SELECT plan_id, person_id, CASE WHEN count(met_on) = count(*) THEN max(met_on) END AS met_on
+    FROM requirement_days GROUP BY plan_id, person_id
+),
+lesson_started AS (
+    -- a lesson of a required course started in the plan's year
+    SELECT DISTINCT required.plan_id, required.person_id
+    FROM assignment_required required
+    JOIN courses_trainingplan plan ON plan.id = required.plan_id
+    JOIN courses_trainingplan_required_courses wanted ON wanted.trainingplan_id = plan.id
+    JOIN wagtailcore_page course ON course.id = wanted.coursepage_id
+    JOIN wagtailcore_page lesson
+        ON substr(lesson.path, 1, length(course.path)) = course.path AND lesson.depth = course.depth + 1
+    JOIN courses_lessonpage ON courses_lessonpage.page_ptr_id = lesson.id
+    JOIN courses_lessonprogress progress ON progress.person_id = required.person_id
+        AND progress.lesson_id = lesson.id AND progress.year = plan.year
+),
+judged AS (
+    SELECT required.plan_id, required.person_id, required.region_id, coalesce(totals.tenths, 0) AS tenths,
+        -- a plan stored without any requirement (the forms refuse one): any training in the window does
+        CASE WHEN met.plan_id IS NULL THEN totals.first_on ELSE met.met_on END AS met_on,
+        totals.plan_id IS NOT NULL OR lesson_started.plan_id IS NOT NULL AS started
+    FROM assignment_required required
+    LEFT JOIN totals ON totals.plan_id = required.plan_id AND totals.person_id = required.person_id
+    LEFT JOIN met ON met.plan_id = required.plan_id AND met.person_id = required.person_id
+    LEFT JOIN lesson_started
+        ON lesson_started.plan_id = required.plan_id AND lesson_started.person_id = required.person_id
+),
+wanted AS (
+    SELECT plan_id, person_id, region_id,
+        CASE WHEN met_on IS NOT NULL THEN '{completed}' WHEN started THEN '{in_progress}' ELSE '{not_started}' END
+            AS status,
+        tenths / 10.0 AS credit_hours, met_on AS completed_on,
+        -- the copies of assignment_copies: the plan's year, the person's name
+        plan.year, person.name AS person_name
+    FROM judged
+    JOIN courses_trainingplan plan ON plan.id = judged.plan_id
+    JOIN organisation_person person ON person.id = judged.person_id
+)
+"""
+# Each plan's people required, added and changed (before the writes).
+_SUMMARY_SQL = """
+SELECT plan_id, count(*), sum(CASE WHEN kept_id IS NULL THEN 1 ELSE 0 END), sum(changed)
+FROM assignment_rows GROUP BY plan_id
+"""
 
 
-@transaction.atomic
-def _assign_batch(plan, requirement, batch, *, after, last, summary) -> None:
-    """Write one batch of (person id, region code), in person order. The batch covers the person ids after
-    ``after`` up to its last one (to the end for the last batch): assignments in that range of anyone not in
-    the batch are no longer required."""
-    existing = PlanAssignment.objects.filter(plan=plan)
-    if after is not None:
-        existing = existing.filter(person_id__gt=after)
-    if not last:
-        existing = existing.filter(person_id__lte=batch[-1][0])
-    # Plain tuples, not model instances: a national run reads hundreds of thousands of them.
-    existing = {
-        person_id: (pk, (region_id, status, credit_hours, completed_on))
-        for pk, person_id, region_id, status, credit_hours, completed_on in existing.values_list(
-            "pk", "person_id", "region_id", "status", "credit_hours", "completed_on"
+def _institution_condition(run_levels: frozenset) -> str:
+    """Scope.posts' condition on institution posts, as SQL on the aliases ``post`` and ``institution``: none for
+    an organiser managing every run level, else region posts and posts of institutions of the run levels it
+    manages."""
+    if run_levels == frozenset(RunLevel.values):
+        return "1 = 1"
+    levels = ", ".join(f"'{RunLevel(level).value}'" for level in sorted(run_levels))
+    return "post.institution_id IS NULL" + (f" OR institution.run_level IN ({levels})" if levels else "")
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def plans_assign(plans) -> dict[int, AssignmentSummary]:
+    """Bring the assignments of ``plans`` (any number, a whole year's included) in line with the posts and
+    training records as they are now: add the people newly required, move and re-status the others, remove those
+    no longer required, recount the coverage. One transaction of a few statements whatever the number of plans
+    and people (the people required, one statement per tier; their rows; the writes of what differs), so running
+    it again writes nothing. Returns each plan's summary, by plan id."""
+    plan_ids = sorted({plan.pk for plan in plans})
+    if not plan_ids:
+        return {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Locked in id order: a second run over the same plans (a job and the nightly one) waits for this one.
+        locked = list(TrainingPlan.objects.select_for_update().filter(pk__in=plan_ids).order_by("pk")
+                      .values_list("pk", "post_kind", "organiser_region__level"))
+        plan_ids = [plan_id for plan_id, _kind, _level in locked]  # plans deleted since are gone
+        summaries = {plan_id: AssignmentSummary() for plan_id in plan_ids}
+        tiers = defaultdict(list)
+        for plan_id, post_kind, level in locked:
+            tiers[(post_kind, level)].append(plan_id)
+        cursor.execute("DROP TABLE IF EXISTS assignment_required")
+        cursor.execute(REQUIRED_TABLE)
+        for (_post_kind, level), ids in tiers.items():
+            cursor.execute(REQUIRED_SQL.format(
+                plans=_placeholders(ids), code_length=CODE_LENGTHS[level],
+                institutions=_institution_condition(managed_run_levels(level)),
+            ), ids)
+        cursor.execute("ANALYZE assignment_required")  # a temporary table has no statistics until told
+        ASSIGNMENTS.fill(cursor, ASSIGNMENT_ROWS_SQL.format(
+            face_to_face=TrainingSource.FACE_TO_FACE, completed=PlanStatus.COMPLETED,
+            in_progress=PlanStatus.IN_PROGRESS, not_started=PlanStatus.NOT_STARTED,
+        ))
+        cursor.execute("DROP TABLE assignment_required")
+        cursor.execute(_SUMMARY_SQL)
+        for plan_id, required, added, changed in cursor.fetchall():
+            summaries[plan_id] = AssignmentSummary(required=required, added=added, changed=changed)
+        removed = ASSIGNMENTS.apply(
+            cursor, scope=f"kept.plan_id IN ({_placeholders(plan_ids)})", scope_params=plan_ids,
+            now=connection.ops.adapt_datetimefield_value(timezone.now()),
         )
-    }
-    statuses = statuses_of(requirement, [person_id for person_id, _region in batch]) if batch else {}
-    now = timezone.now()
-    new, changed = [], []
-    for person_id, region_id in batch:
-        status, credit_hours, completed_on = statuses[person_id]
-        stored = existing.pop(person_id, None)
-        if stored is None:
-            new.append(PlanAssignment(
-                plan=plan, person_id=person_id, region_id=region_id, status=status, credit_hours=credit_hours,
-                completed_on=completed_on,
-            ))
-        elif stored[1] != (region_id, status, credit_hours, completed_on):
-            changed.append(PlanAssignment(
-                pk=stored[0], plan=plan, person_id=person_id, region_id=region_id, status=status,
-                credit_hours=credit_hours, completed_on=completed_on, updated_at=now,
-            ))
-    PlanAssignment.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    PlanAssignment.objects.bulk_update(
-        changed, ["region", "status", "credit_hours", "completed_on", "updated_at"], batch_size=1000
+        for plan_id in removed:
+            summaries[plan_id].removed += 1
+        coverage.recount_plans(plan_ids)
+        TrainingPlan.objects.filter(pk__in=plan_ids).update(assigned_at=timezone.now())
+    logger.info("%s plans assigned: %s", len(plan_ids), _summary_total(summaries.values()))
+    return summaries
+
+
+def _summary_total(summaries) -> AssignmentSummary:
+    total = AssignmentSummary()
+    for summary in summaries:
+        for name in ("required", "added", "changed", "removed"):
+            setattr(total, name, getattr(total, name) + getattr(summary, name))
+    return total
+
+
+def plan_assign(*, plan: TrainingPlan) -> AssignmentSummary:
+    """plans_assign for one plan."""
+    return plans_assign([plan]).get(plan.pk, AssignmentSummary())
+
+
+def plan_assignment_start(*, plan: TrainingPlan, requested_by=None) -> PlanAssignmentJob:
+    """Record a run of the plan's assignment as a background job and announce it (on commit). A run already
+    waiting for a worker is returned instead: it will see every change made until it starts."""
+    waiting = PlanAssignmentJob.objects.filter(plan=plan, status=PlanAssignmentJob.Status.PENDING).first()
+    if waiting is not None:
+        return waiting
+    job = PlanAssignmentJob.objects.create(plan=plan, requested_by=requested_by)
+    job_announce(job)
+    return job
+
+
+def plans_assignment_start_current_year() -> list[PlanAssignmentJob]:
+    """Every plan of the current training year assigned again, one job each (nightly, and after a roster
+    import): people added, moved or gone since the last run are picked up."""
+    return [plan_assignment_start(plan=plan) for plan in TrainingPlan.objects.filter(year=training_year())]
+
+
+def plan_assignment_run(*, job_id) -> None:
+    """Run the job's assignment. Takes only a waiting job, so a message delivered twice does nothing. Takes the
+    other waiting assignment jobs too (a nightly run or a roster import starts one per plan of the year): their
+    plans are assigned in the same pass, and their own messages then find them taken."""
+    if not job_start(PlanAssignmentJob, job_id, from_statuses=[PlanAssignmentJob.Status.PENDING], done=0):
+        return
+    others = _assignment_jobs_take_waiting()
+    try:
+        with transaction.atomic():
+            # Their rows stay locked while the pass runs: the sweep takes a locked job for alive.
+            jobs = list(
+                PlanAssignmentJob.objects.select_for_update().filter(
+                    pk__in=[job_id, *others], status=PlanAssignmentJob.Status.RUNNING
+                ).order_by("pk")
+            )
+            summaries = plans_assign(TrainingPlan.objects.filter(pk__in={job.plan_id for job in jobs}))
+            for job in jobs:
+                summary = summaries.get(job.plan_id, AssignmentSummary())
+                PlanAssignmentJob.objects.filter(pk=job.pk).update(
+                    status=PlanAssignmentJob.Status.DONE, done=summary.required, total=summary.required,
+                    summary=asdict(summary), finished_at=timezone.now(),
+                )
+    except Exception:
+        # This job fails (its task says why); the others wait again for their own messages, or the sweep.
+        PlanAssignmentJob.objects.filter(pk__in=others, status=PlanAssignmentJob.Status.RUNNING).update(
+            status=PlanAssignmentJob.Status.PENDING, started_at=None
+        )
+        raise
+
+
+def _assignment_jobs_take_waiting() -> list:
+    """Take every waiting assignment job (skipping any another worker is taking): their ids."""
+    with transaction.atomic():
+        waiting = list(
+            PlanAssignmentJob.objects.select_for_update(skip_locked=True)
+            .filter(status=PlanAssignmentJob.Status.PENDING).values_list("pk", flat=True)
+        )
+        for job_id in waiting:
+            job_start(PlanAssignmentJob, job_id, from_statuses=[PlanAssignmentJob.Status.PENDING], done=0)
+    return waiting
+
+
+def plan_assignment_retry(*, job: PlanAssignmentJob) -> bool:
+    """Run a failed assignment again; what the failed run wrote is brought in line, nothing is doubled."""
+    return job_retry(job)
+
+
+def plan_assignment_latest(plan: TrainingPlan) -> PlanAssignmentJob | None:
+    """The plan's most recent assignment job, for its page."""
+    return plan.assignment_jobs.order_by("-created_at").first()
+
+
+def assignment_copies(*, plan: TrainingPlan, person_name: str) -> dict:
+    """The columns an assignment copies so that the untrained list reads one table in the order of one index:
+    ``year`` is the plan's year, ``person_name`` the person's name (in SQL: plan.year, organisation_person.name).
+    Renames follow through assignment_names_refresh."""
+    return {"year": plan.year, "person_name": person_name}
+
+
+def assignment_names_refresh(*, person_ids) -> int:
+    """The copied name (assignment_copies) of every assignment of ``person_ids``, after they were renamed."""
+    return PlanAssignment.objects.filter(person_id__in=person_ids).update(
+        person_name=Subquery(Person.objects.filter(pk=OuterRef("person_id")).values("name")[:1])
     )
-    if existing:
-        PlanAssignment.objects.filter(pk__in=[pk for pk, _values in existing.values()]).delete()
-    summary.required += len(batch)
-    summary.added += len(new)
-    summary.changed += len(changed)
-    summary.removed += len(existing)
 
 
 # --- Status refresh when training happens ----------------------------------------------------------------
@@ -393,7 +602,7 @@ def plan_create(
     title: str = "", required_courses=(), min_credit_hours: Decimal | None = None,
     requires_face_to_face: bool = False, created_by=None,
 ) -> TrainingPlan:
-    """Create a plan; its assignment job runs once the transaction commits (plan_saved)."""
+    """Create a plan; its assignment job is queued once the transaction commits."""
     plan = TrainingPlan(
         year=year, post_kind=post_kind, organiser_region=organiser_region,
         title=title.strip() or plan_default_title(year=year, post_kind=post_kind, organiser_region=organiser_region),
@@ -402,16 +611,16 @@ def plan_create(
     )
     required_courses = list(required_courses)
     plan_validate(plan, required_course_ids=[course.pk for course in required_courses])
-    plan.save()
+    _plan_save(plan)
     plan.required_courses.set(required_courses)
-    _announce_saved(plan)
+    plan_assignment_start(plan=plan, requested_by=created_by)
     return plan
 
 
 @transaction.atomic
 def plan_update(*, plan: TrainingPlan, required_courses=None, **fields) -> TrainingPlan:
-    """Change a plan's title, requirement, window or cut-offs; its assignment job runs once the transaction
-    commits (plan_saved): who is required and their statuses follow the new rule."""
+    """Change a plan's title, requirement, window or cut-offs; its assignment job is queued once the transaction
+    commits: who is required and their statuses follow the new rule."""
     plan = TrainingPlan.objects.select_for_update().select_related("organiser_region").get(pk=plan.pk)
     for name, value in fields.items():
         setattr(plan, name, value)
@@ -422,15 +631,10 @@ def plan_update(*, plan: TrainingPlan, required_courses=None, **fields) -> Train
     if required_courses is None:
         required_courses = list(plan.required_courses.all())
     plan_validate(plan, required_course_ids=[course.pk for course in required_courses])
-    plan.save()
+    _plan_save(plan)
     plan.required_courses.set(required_courses)
-    _announce_saved(plan)
+    plan_assignment_start(plan=plan)
     return plan
-
-
-def _announce_saved(plan: TrainingPlan) -> None:
-    plan_id = plan.pk
-    transaction.on_commit(lambda: plan_saved.send(sender=TrainingPlan, plan_id=plan_id))
 
 
 # --- Reads of the plan pages -----------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from academy.accounts import messages
+from academy.accounts.messages import BoundTextMessage
 from academy.accounts.models import SentReminder, User
 from academy.accounts.notifications import notify_once
 from academy.organisation.models import PostKind
@@ -57,10 +59,11 @@ def trainee_reminder_kind(*, plan: TrainingPlan, today: datetime.date) -> str | 
     return None
 
 
-def _trainee_message(plan: TrainingPlan, today: datetime.date) -> tuple[str, str]:
+def _trainee_message(plan: TrainingPlan, today: datetime.date) -> tuple[str, str, BoundTextMessage]:
     days_left = (plan.deadline - today).days
     values = {"plan": plan.title, "deadline": formats.date_format(plan.deadline), "days": abs(days_left)}
     if days_left < 0:
+        sms = messages.TRAINING_OVERDUE.bind(plan=plan.title, deadline=values["deadline"])
         title = gettext("Training overdue: %(plan)s") % values
         body = ngettext(
             "The deadline of “%(plan)s” was %(deadline)s, %(days)d day ago, and your training is not complete. "
@@ -70,16 +73,18 @@ def _trainee_message(plan: TrainingPlan, today: datetime.date) -> tuple[str, str
             values["days"],
         ) % values
     elif days_left == 0:
+        sms = messages.TRAINING_DUE_TODAY.bind(plan=plan.title)
         title = gettext("Training due today: %(plan)s") % values
         body = gettext("Today, %(deadline)s, is the deadline of “%(plan)s”, and your training is not complete.") % values
     else:
+        sms = messages.TRAINING_DUE.bind(plan=plan.title, deadline=values["deadline"], days=days_left)
         title = gettext("Training due soon: %(plan)s") % values
         body = ngettext(
             "The deadline of “%(plan)s” is %(deadline)s, in %(days)d day, and your training is not complete.",
             "The deadline of “%(plan)s” is %(deadline)s, in %(days)d days, and your training is not complete.",
             values["days"],
         ) % values
-    return title, body
+    return title, body, sms
 
 
 def send_trainee_reminders(*, today: datetime.date | None = None) -> int:
@@ -93,7 +98,7 @@ def send_trainee_reminders(*, today: datetime.date | None = None) -> int:
             if kind is None:
                 continue
             subject = f"plan:{plan.pk}"
-            title, body = _trainee_message(plan, today)
+            title, body, sms = _trainee_message(plan, today)
             already_sent = SentReminder.objects.filter(user=OuterRef("person__user"), kind=kind, subject=subject)
             assignments = (
                 PlanAssignment.objects.filter(plan=plan, person__user__is_active=True)
@@ -105,7 +110,7 @@ def send_trainee_reminders(*, today: datetime.date | None = None) -> int:
             url = reverse("courses:my_learning")
             for assignment in assignments.iterator(chunk_size=1000):
                 sent += notify_once(
-                    user=assignment.person.user, kind=kind, subject=subject, title=title, body=body, url=url
+                    user=assignment.person.user, kind=kind, subject=subject, title=title, body=body, url=url, sms=sms,
                 )
     logger.info("Sent %d training reminders", sent)
     return sent
@@ -132,7 +137,7 @@ def untrained_by_tier(*, region_codes, today: datetime.date) -> dict[str, list[d
     return figures
 
 
-def _digest_message(region, lines: list[dict]) -> tuple[str, str]:
+def _digest_message(region, lines: list[dict]) -> tuple[str, str, BoundTextMessage]:
     title = gettext("Weekly training digest: %(region)s") % {"region": region.name}
     body_lines = [
         gettext(
@@ -141,7 +146,8 @@ def _digest_message(region, lines: list[dict]) -> tuple[str, str]:
         ) % {**line, "tier": PostKind(line["tier"]).label}
         for line in lines
     ]
-    return title, "\n".join(body_lines)
+    untrained = sum(line["untrained"] for line in lines)
+    return title, "\n".join(body_lines), messages.ADMINISTRATOR_DIGEST.bind(region=region.name, untrained=untrained)
 
 
 def send_administrator_digests(*, today: datetime.date | None = None) -> int:
@@ -162,7 +168,7 @@ def send_administrator_digests(*, today: datetime.date | None = None) -> int:
             lines = figures.get(user.admin_region_id)
             if not lines:
                 continue
-            title, body = _digest_message(user.admin_region, lines)
-            sent += notify_once(user=user, kind=kind, title=title, body=body, url=url)
+            title, body, sms = _digest_message(user.admin_region, lines)
+            sent += notify_once(user=user, kind=kind, title=title, body=body, url=url, sms=sms)
     logger.info("Sent %d administrator digests", sent)
     return sent

@@ -1,17 +1,26 @@
 from django.urls import path
 
-from .views import exams, learner, lessons, plans, sessions
+from .views import exams, learner, lessons, plans, sessions, verify
 
 app_name = "courses"
+
+# The lesson heartbeat, also served through the lean path (academy/lean_urls.py): only the middleware it needs.
+lean_urlpatterns = [
+    path("lessons/<int:page_id>/heartbeat/", lessons.heartbeat, name="lesson_heartbeat"),
+]
 
 urlpatterns = [
     # The trainee's own learning (我的学习) and transcript.
     path("", learner.my_learning, name="my_learning"),
     path("transcript/", learner.transcript, name="transcript"),
     path("transcript.pdf", learner.transcript_pdf, name="transcript_pdf"),
-    # Lessons: server-checked heartbeats and inline knowledge checks.
+    path("transcript.png", learner.transcript_image, name="transcript_image"),
+    # Public: where a transcript's QR code leads.
+    path("transcripts/verify/<str:token>/", verify.transcript_verify, name="transcript_verify"),
+    # Lessons: server-checked heartbeats, attention checks and inline knowledge checks.
     path("lessons/<int:page_id>/", lessons.lesson, name="lesson"),
-    path("lessons/<int:page_id>/heartbeat/", lessons.heartbeat, name="lesson_heartbeat"),
+    *lean_urlpatterns,
+    path("lessons/<int:page_id>/attention/", lessons.attention_answer, name="lesson_attention"),
     path("lessons/<int:page_id>/check/<str:block_id>/", lessons.knowledge_check, name="knowledge_check"),
     # Exams.
     path("exams/<int:page_id>/start/", exams.start_attempt, name="exam_start"),
@@ -36,4 +45,6 @@ urlpatterns = [
     path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
     path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
     path("plans/<int:pk>/assign/", plans.plan_assign, name="plan_assign"),
+    path("plans/assignments/<uuid:pk>/status/", plans.plan_assignment_status, name="plan_assignment_status"),
+    path("plans/assignments/<uuid:pk>/retry/", plans.plan_assignment_retry, name="plan_assignment_retry"),
 ]

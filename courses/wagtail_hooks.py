@@ -1,8 +1,10 @@
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Question, QuestionCategory, Video
+from .renditions import video_transcode_start
 
 
 class QuestionViewSet(SnippetViewSet):
@@ -27,6 +29,14 @@ class VideoViewSet(SnippetViewSet):
     menu_label = _("Videos")
     list_display = ["title", "duration_seconds"]
     search_fields = ["title"]
+
+
+@hooks.register("after_create_snippet")
+@hooks.register("after_edit_snippet")
+def transcode_uploaded_video(request, instance):
+    """An uploaded or replaced video file gets its renditions for weak networks in the background."""
+    if isinstance(instance, Video):
+        video_transcode_start(video=instance)
 
 
 class TrainingContentGroup(SnippetViewSetGroup):

@@ -1,6 +1,8 @@
-"""The client's address, read one way everywhere: allauth's sign-in limits, django-ratelimit's per-address
-limits (RATELIMIT_IP_META_KEY) and the audit trail all call ``client_ip``."""
+"""What a request says about its client, read one way everywhere: the address (``client_ip``: allauth's sign-in
+limits, django-ratelimit's per-address limits (RATELIMIT_IP_META_KEY) and the audit trail), whether it is
+WeChat's browser (``is_wechat``), and how a document is handed to it (``download_disposition``)."""
 import ipaddress
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -25,3 +27,26 @@ def client_ip(request) -> str:
     except ValueError:
         # Our own proxy writes addresses; anything else means the chain is not what the setting says.
         return peer
+
+
+def is_wechat(request) -> bool:
+    """Whether the request comes from WeChat's own browser (its user agent says MicroMessenger), which on
+    Android neither shows nor saves a PDF: pages offer a document there as an image to long-press and save."""
+    return "micromessenger" in request.headers.get("User-Agent", "").lower()
+
+
+def browser(request) -> dict:
+    """Context processor: ``in_wechat`` for templates that offer a download."""
+    return {"in_wechat": is_wechat(request)}
+
+
+def download_disposition(filename: str, *, fallback: str | None = None, as_attachment: bool = True) -> str:
+    """The Content-Disposition of a document saved as ``filename`` (Chinese welcome): the RFC 5987 ``filename*``
+    that current browsers read, and ``fallback`` (by default ``filename`` less what is not ASCII) for those that
+    read only ``filename``. An attachment is saved rather than opened in the browser's viewer; an image shown in
+    a page is ``as_attachment=False``."""
+    fallback = "".join(
+        char for char in (fallback or filename) if char.isascii() and char.isprintable() and char not in '"\\'
+    )
+    kind = "attachment" if as_attachment else "inline"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

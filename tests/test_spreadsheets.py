@@ -3,6 +3,7 @@ a bold frozen header and fitted widths) and the size checks an uploaded workbook
 Every export's own test (analytics, people, dashboards) checks the same through its page."""
 import csv
 import datetime
+import decimal
 import io
 import time
 
@@ -82,6 +83,19 @@ def test_xlsx_has_a_bold_frozen_header_fitted_widths_and_number_formats():
     assert sheet.freeze_panes == "A4"
     assert sheet["B4"].number_format == "0.0%" and sheet["B5"].number_format == "0.0%"
     assert sheet.column_dimensions["A"].width > sheet.column_dimensions["B"].width >= spreadsheets.WIDTH_BOUNDS[0]
+
+
+def test_xlsx_cells_keep_their_types_and_no_text_becomes_a_link_or_number():
+    day, moment = datetime.date(2026, 3, 1), datetime.datetime(2026, 3, 1, 9, 30)
+    rows = [["https://example.org/x", "330102198001011234", day], ["1.5", moment, True], [None, decimal.Decimal("2.5"), 7]]
+    sheet = load_workbook(io.BytesIO(spreadsheets.spreadsheet_bytes("xlsx", sample(rows)))).active
+    assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)] == [
+        ["https://example.org/x", "330102198001011234", datetime.datetime(2026, 3, 1)],
+        ["1.5", moment, True],
+        [None, 2.5, 7],
+    ]
+    assert sheet["C2"].number_format == "yyyy-mm-dd" and sheet["B3"].number_format == "yyyy-mm-dd h:mm:ss"
+    assert sheet["A2"].hyperlink is None
 
 
 def test_control_characters_do_not_break_a_workbook():

@@ -16,6 +16,11 @@ from django.utils import translation
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "site" / "locale"
 CATALOGUES = {"zh_Hans": 1, "en": 2}  # language folder -> number of plural forms
+# The Chinese for the admin messages Wagtail's zh_Hans catalogue leaves in English (tests/wagtail_catalogue.py).
+WAGTAIL_LOCALE_DIR = LOCALE_DIR.parent / "locale_wagtail" / "zh_Hans" / "LC_MESSAGES"
+WAGTAIL_CATALOGUES = [WAGTAIL_LOCALE_DIR / "django.po", WAGTAIL_LOCALE_DIR / "djangojs.po"]
+CHINESE_CATALOGUES = [LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po", *WAGTAIL_CATALOGUES]
+ALL_CATALOGUES = [LOCALE_DIR / language / "LC_MESSAGES" / "django.po" for language in CATALOGUES] + WAGTAIL_CATALOGUES
 
 # %(name)s, %s, %d, %.1f ... and the escaped percent sign %%, as Python's % operator reads them.
 PYTHON_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[sdifrxXeEgGc%]")
@@ -83,6 +88,10 @@ def messages(language):
     return [entry for entry in catalogue(language) if entry.msgid]
 
 
+def messages_in(path):
+    return [entry for entry in read_po(path) if entry.msgid]
+
+
 def header(language):
     (entry,) = [entry for entry in catalogue(language) if not entry.msgid]
     return entry
@@ -121,6 +130,17 @@ def test_every_message_and_every_plural_form_is_translated(language):
     assert empty == []
 
 
+@pytest.mark.parametrize("path", WAGTAIL_CATALOGUES, ids=lambda path: path.name)
+def test_wagtail_messages_are_translated_and_none_is_fuzzy(path):
+    """One plural form in Chinese: msgstr[0] serves every count."""
+    assert "Plural-Forms: nplurals=1;" in read_po(path)[0].msgstr[0]
+    empty = [
+        entry.label for entry in messages_in(path)
+        if "fuzzy" in entry.flags or sorted(entry.msgstr) != [0] or not entry.msgstr[0].strip()
+    ]
+    assert empty == []
+
+
 def test_english_messages_are_their_own_msgids():
     different = []
     for entry in messages("en"):
@@ -130,11 +150,12 @@ def test_english_messages_are_their_own_msgids():
     assert different == []
 
 
-def test_chinese_keeps_every_python_placeholder():
+@pytest.mark.parametrize("path", CHINESE_CATALOGUES, ids=lambda path: path.parts[-4] + "/" + path.name)
+def test_chinese_keeps_every_python_placeholder(path):
     """Checked on every message that holds one, flagged python-format or not: blocktranslate writes
     {{ name }} as %(name)s. A plural message is compared with its plural msgid, which names the count."""
     broken = []
-    for entry in messages("zh_Hans"):
+    for entry in messages_in(path):
         source = entry.msgid_plural if entry.msgid_plural is not None else entry.msgid
         if "python-format" not in entry.flags and not python_placeholders(source):
             continue
@@ -143,9 +164,10 @@ def test_chinese_keeps_every_python_placeholder():
     assert broken == []
 
 
-def test_chinese_keeps_every_brace_placeholder():
+@pytest.mark.parametrize("path", CHINESE_CATALOGUES, ids=lambda path: path.parts[-4] + "/" + path.name)
+def test_chinese_keeps_every_brace_placeholder(path):
     broken = []
-    for entry in messages("zh_Hans"):
+    for entry in messages_in(path):
         if "python-brace-format" not in entry.flags:
             continue
         if brace_placeholders(entry.msgstr[0]) != brace_placeholders(entry.msgid):
@@ -153,10 +175,11 @@ def test_chinese_keeps_every_brace_placeholder():
     assert broken == []
 
 
-def test_chinese_keeps_every_html_tag():
+@pytest.mark.parametrize("path", CHINESE_CATALOGUES, ids=lambda path: path.parts[-4] + "/" + path.name)
+def test_chinese_keeps_every_html_tag(path):
     tag = re.compile(r"</?[a-zA-Z][^>]*>")
     broken = [
-        entry.label for entry in messages("zh_Hans")
+        entry.label for entry in messages_in(path)
         if sorted(tag.findall(entry.msgstr[0])) != sorted(tag.findall(entry.msgid_plural or entry.msgid))
     ]
     assert broken == []
@@ -169,13 +192,13 @@ def test_the_checks_catch_a_dropped_or_renamed_placeholder():
     assert python_placeholders("已完成%(percent)s%%") == python_placeholders("%(percent)s%% done")
 
 
-@pytest.mark.parametrize("language", CATALOGUES)
-def test_compiled_catalogue_matches_its_po_file(language):
+@pytest.mark.parametrize("path", ALL_CATALOGUES, ids=lambda path: "/".join(path.parts[-4:-2] + (path.name,)))
+def test_compiled_catalogue_matches_its_po_file(path):
     """The .mo files are committed: after editing a .po file, run manage.py compilemessages."""
-    with open(LOCALE_DIR / language / "LC_MESSAGES" / "django.mo", "rb") as file:
+    with open(path.with_suffix(".mo"), "rb") as file:
         compiled = gettext.GNUTranslations(file)
     stale = []
-    for entry in messages(language):
+    for entry in messages_in(path):
         if entry.msgid_plural is None:
             shown = compiled.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else compiled.gettext(entry.msgid)
         elif entry.msgctxt:
@@ -202,9 +225,10 @@ def test_the_default_language_shows_chinese():
 WESTERN_PUNCTUATION = re.compile(r"[\u3400-\u9fff\uff09\u300b\u201d](?:%\([^)]*\)[sd])?[:,](?=\s|[\u3400-\u9fff%\d–-]|$)")
 
 
-def test_chinese_messages_use_chinese_punctuation():
+@pytest.mark.parametrize("path", CHINESE_CATALOGUES, ids=lambda path: path.parts[-4] + "/" + path.name)
+def test_chinese_messages_use_chinese_punctuation(path):
     """Issue 13: "考勤: 未登记", "已学完0/5课, 考试尚未通过" carried Western punctuation."""
-    catalogue = read_po(LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    catalogue = read_po(path)
     wrong = [
         f"{entry.label} -> {text!r}"
         for entry in catalogue if entry.msgid

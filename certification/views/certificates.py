@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
 from academy.jobs import job_status_response
 from academy.organisation.permissions import administrator_required
+from academy.storage import private_file_response
 
 from .. import certificates
 from ..models import Certificate, IssueJob
@@ -36,13 +36,17 @@ def issue_start(request, public_id):
     return redirect("certification:issue_job", pk=job.pk)
 
 
+def _managed_job(request, pk) -> IssueJob:
+    return get_object_or_404(
+        IssueJob.objects.select_related("session__centre").filter(session__in=sessions_managed_by(request.user)), pk=pk
+    )
+
+
 @never_cache
 @administrator_required
 def issue_job(request, pk):
     """The job's page; asked for JSON (by job_progress.js), its progress."""
-    job = get_object_or_404(
-        IssueJob.objects.select_related("session__centre").filter(session__in=sessions_managed_by(request.user)), pk=pk
-    )
+    job = _managed_job(request, pk)
     if "application/json" in request.headers.get("Accept", ""):
         return job_status_response(job, failed=job.failures.count())
     issued = (
@@ -63,23 +67,53 @@ def issue_job(request, pk):
     })
 
 
-@never_cache
-@login_required
-def certificate_pdf(request, public_id):
-    """The PDF (permissions.can_download_certificate); every download is in the audit trail."""
+@require_POST
+@administrator_required
+def issue_job_retry(request, pk):
+    """Issue the rest of a failed job, on the same page."""
+    job = _managed_job(request, pk)
+    if not certificates.issue_job_retry(job=job):
+        messages.info(request, _("Only a failed job can be retried, and only while no other issuing of the session is under way."))
+    return redirect("certification:issue_job", pk=job.pk)
+
+
+def _downloadable_certificate(request, public_id) -> Certificate:
+    """The certificate, if the user may download it (permissions.can_download_certificate)."""
     certificate = get_object_or_404(
         Certificate.objects.select_related("application__session__centre"), public_id=public_id
     )
     if not can_download_certificate(request.user, certificate):
         raise PermissionDenied
-    certificate = certificates.certificate_pdf_ensure(certificate)
+    return certificate
+
+
+def _download_record(request, certificate: Certificate, detail: dict | None = None) -> None:
     audit_record(
         action=AuditAction.CERTIFICATE_DOWNLOADED, request=request, target=certificate,
-        region_code=certificate.application.session.centre.region_id,
+        region_code=certificate.application.session.centre.region_id, detail=detail,
     )
-    return FileResponse(
-        certificate.pdf.open("rb"), as_attachment=True, content_type="application/pdf",
-        filename=f"{certificate.number}.pdf",
+
+
+@never_cache
+@login_required
+def certificate_pdf(request, public_id):
+    """The PDF (permissions.can_download_certificate); every download is in the audit trail."""
+    certificate = certificates.certificate_pdf_ensure(_downloadable_certificate(request, public_id))
+    _download_record(request, certificate)
+    return private_file_response(
+        request, certificate.pdf, filename=f"{certificate.number}.pdf", content_type="application/pdf",
+    )
+
+
+@never_cache
+@login_required
+def certificate_image(request, public_id):
+    """The certificate as one PNG, for WeChat, which cannot show or save a PDF: shown in the page to long-press
+    and save. The same people as the PDF; every download is in the audit trail."""
+    certificate = certificates.certificate_image_ensure(_downloadable_certificate(request, public_id))
+    _download_record(request, certificate, detail={"format": "png"})
+    return private_file_response(
+        request, certificate.image, filename=f"{certificate.number}.png", content_type="image/png", as_attachment=False,
     )
 
 

@@ -72,9 +72,13 @@ def session_edit(request, public_id):
     session = _managed_session(request, public_id)
     form = SessionForm(request.POST or None, instance=session, centres=selectors.centres_in_scope(request.user))
     if request.method == "POST" and form.is_valid():
-        session = session_save(session=form.save(commit=False))
-        messages.success(request, _("The session is saved."))
-        return redirect(session)
+        try:
+            session = session_save(session=form.save(commit=False))
+        except SessionRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The session is saved."))
+            return redirect(session)
     stored = AssessmentSession.objects.get(pk=session.pk)
     return render(request, "certification/session_form.html", {"form": form, "session": stored, "rule_set": stored.rule_set})
 

@@ -2,10 +2,7 @@
 (the QR code on the certificate leads there), or upload a PDF to learn whether it is the one issued.
 
 The pages show what an employer needs and no more: the holder's name masked, never the ID number. Each is
-rate limited per client address against enumerating numbers; the address is academy.http.client_ip, as for
-the sign-in limits, so both agree behind a proxy (TRUSTED_PROXY_COUNT)."""
-from functools import wraps
-
+rate limited per client address against enumerating numbers (academy.verification, shared with transcripts)."""
 from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -13,33 +10,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
+
+from academy.verification import LOOKUPS_PER_MINUTE, name_mask, rate_limited
 
 from .. import certificates
 from ..models import LEVEL_NATIONAL_NAMES, OCCUPATION, Certificate
 from ..numbers import NUMBER_LENGTH, certificate_number_is_well_formed
 from ..permissions import can_download_certificate
 
-LOOKUPS_PER_MINUTE = "30/m"
 UPLOADS_PER_MINUTE = "10/m"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-def rate_limited(*, group: str, rate):
-    """Answer 429 (the site's "too many attempts" page) once an address goes past ``rate``; ``rate`` may be a
-    function of (group, request) that answers None for requests that do not count."""
-
-    def decorator(view):
-        @ratelimit(group=group, key="ip", rate=rate, block=False)
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if getattr(request, "limited", False):
-                return render(request, "429.html", status=429)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _lookup_rate(group, request):
@@ -108,7 +88,7 @@ def verify_certificate(request, public_id):
     certificate = get_object_or_404(Certificate, public_id=public_id)
     return render(request, "certification/verify_certificate.html", {
         "certificate": certificate,
-        "masked_name": certificates.name_mask(certificate.holder_name),
+        "masked_name": name_mask(certificate.holder_name),
         "occupation": OCCUPATION,
         "level_national_name": LEVEL_NATIONAL_NAMES[certificate.level],
         "may_download": can_download_certificate(request.user, certificate),
@@ -128,5 +108,5 @@ def verify_upload(request):
     return render(request, "certification/verify_upload.html", {
         "form": form,
         "check": check,
-        "masked_name": certificates.name_mask(check.certificate.holder_name) if check and check.certificate else "",
+        "masked_name": name_mask(check.certificate.holder_name) if check and check.certificate else "",
     })

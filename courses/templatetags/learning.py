@@ -2,6 +2,7 @@ from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from .. import renditions
 from ..models import LessonPage
 
 register = template.Library()
@@ -14,3 +15,18 @@ def learning_url(context, page):
     if page.content_type_id == ContentType.objects.get_for_model(LessonPage).pk:
         return reverse("courses:lesson", args=[page.pk])
     return page.get_url(context.get("request"))
+
+
+@register.filter
+def file_bytes(file) -> int | None:
+    """A stored file's size in bytes, or None when the file is missing (a page still shows)."""
+    try:
+        return file.size
+    except (OSError, ValueError):
+        return None
+
+
+@register.simple_tag
+def video_playback(video) -> dict:
+    """What a lesson page plays for ``video``: its renditions or the original file, and its poster frame."""
+    return renditions.video_playback(video)

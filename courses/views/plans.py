@@ -4,19 +4,18 @@ or plans.plans_managed_by (to change), so anyone else's plan is a 404."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from academy.jobs import job_status_response
 from academy.organisation import selectors as organisation_selectors
 from academy.organisation.permissions import administrator_required
 from academy.organisation.scope import Scope, scope_for
 
 from .. import plans
 from ..forms import PlanForm
-from ..models import TrainingPlan
-from ..tasks import assign_plan
+from ..models import PlanAssignmentJob, TrainingPlan
 from ..years import training_year
 
 HISTORY_PER_PAGE = 50
@@ -107,6 +106,7 @@ def plan_detail(request, pk):
         "requirement_lines": plans.plan_requirement_lines(plan),
         "window_text": plans.plan_window_text(plan),
         "can_manage": plans.plans_managed_by(request.user).filter(pk=plan.pk).exists(),
+        "assignment_job": plans.plan_assignment_latest(plan),
     })
 
 
@@ -115,7 +115,28 @@ def plan_detail(request, pk):
 def plan_assign(request, pk):
     """Run the assignment job now rather than tonight, e.g. after correcting posts."""
     plan = _plan_managed(request, pk)
-    plan_id = plan.pk
-    transaction.on_commit(lambda: assign_plan.delay(plan_id))
+    plans.plan_assignment_start(plan=plan, requested_by=request.user)
     messages.success(request, _("The assignment is running; the counts are updated when it finishes."))
     return redirect("courses:plan_detail", pk=plan.pk)
+
+
+def _assignment_job(request, pk, *, managed: bool) -> PlanAssignmentJob:
+    in_scope = plans.plans_in_scope(scope=scope_for(request.user))
+    if managed:
+        in_scope = in_scope & plans.plans_managed_by(request.user)
+    return get_object_or_404(PlanAssignmentJob.objects.filter(plan__in=in_scope), pk=pk)
+
+
+@administrator_required
+def plan_assignment_status(request, pk):
+    """Polled by job_progress.js while the plan's assignment runs."""
+    return job_status_response(_assignment_job(request, pk, managed=False))
+
+
+@administrator_required
+@require_POST
+def plan_assignment_retry(request, pk):
+    job = _assignment_job(request, pk, managed=True)
+    if not plans.plan_assignment_retry(job=job):
+        messages.info(request, _("Only a failed assignment can be retried."))
+    return redirect("courses:plan_detail", pk=job.plan_id)

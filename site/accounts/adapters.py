@@ -5,7 +5,12 @@ import time
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.account.fields import PhoneField
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
+from django.contrib import messages as django_messages
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext
@@ -14,7 +19,10 @@ from academy.http import client_ip
 
 from . import phone as mobile
 from .models import MobileChange, User
-from .sms import send_sms
+from . import messages
+from .sms import SmsFailed, sms_send
+from .wechat.binding import BindingRefused, wechat_pending_bind, wechat_pending_keep, wechat_signed_in
+from .wechat.views import flow_for
 
 # How long after signing in with a one-time code someone may choose a new password without typing the
 # old one: the code proved they hold the mobile number or mailbox, which is what a reset link proves.
@@ -60,11 +68,14 @@ class AccountAdapter(DefaultAccountAdapter):
         return six_digit_code()
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        send_sms(
-            phone,
-            gettext("Your sign-in code is %(code)s. It is valid for %(minutes)s minutes; do not share it.")
-            % {"code": code, "minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60},
-        )
+        message = messages.SIGN_IN_CODE.bind(code=code, minutes=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60)
+        try:
+            sms_send(phone=phone, message=message, user=user)
+        except SmsFailed:
+            # Recorded and logged by sms_send; the person is told, and may ask for a new code at once.
+            django_messages.error(self.request, gettext(
+                "The text message with your code could not be sent. Please wait a minute, then press “Send a new code”."
+            ))
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         # A number that is not on the roster gets nothing: no text to a stranger, and the page the
@@ -106,5 +117,44 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("accounts:new_password")
         return super().get_login_redirect_url(request)
 
+    def post_login(self, request, user, **kwargs):
+        # A WeChat identity waiting in the session is bound now if this sign-in was by a code (wechat/binding.py).
+        try:
+            if wechat_pending_bind(request=request, user=user):
+                django_messages.success(request, gettext(
+                    "WeChat is bound to your account: next time “Sign in with WeChat” signs you in directly."
+                ))
+        except BindingRefused as refusal:
+            django_messages.error(request, str(refusal))
+        return super().post_login(request, user, **kwargs)
+
     def get_password_change_redirect_url(self, request):
         return reverse("accounts:home")
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """WeChat signs in only people whose account it is bound to; nobody gets an account from WeChat alone."""
+
+    def is_open_for_signup(self, request, sociallogin):
+        return False
+
+    def is_auto_signup_allowed(self, request, sociallogin):
+        return False
+
+    def get_app(self, request, provider, client_id=None):
+        # Two WeChat applications may be configured, one per flow: the browser decides which (wechat/views.py).
+        if provider != "weixin" or client_id:
+            return super().get_app(request, provider, client_id=client_id)
+        flow = flow_for(request)
+        apps = [app for app in self.list_apps(request, provider=provider) if app.settings.get("flow") == flow]
+        if not apps:
+            raise SocialApp.DoesNotExist()
+        return apps[0]
+
+    def pre_social_login(self, request, sociallogin):
+        if sociallogin.is_existing:
+            wechat_signed_in(account=sociallogin.account)
+            return
+        # An identity no account knows: keep it, and ask for the mobile number whose code will bind it.
+        wechat_pending_keep(request=request, account=sociallogin.account)
+        raise ImmediateHttpResponse(redirect("accounts:wechat_bind"))

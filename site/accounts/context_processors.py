@@ -5,13 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Role
 from .notifications import unread_count
+from .wechat.views import wechat_available
 
 
 def navigation(request):
     """The menu for the signed-in user's roles, so that each sees only what they can use."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"navigation": []}
+        # Asked only by the sign-in page and my page: whether WeChat is configured for this browser.
+        return {"navigation": [], "wechat_sign_in": partial(wechat_available, request)}
     roles = user.roles
     items = [(_("My page"), reverse("accounts:home"))]
     if Role.TRAINEE in roles:
@@ -42,6 +44,7 @@ def navigation(request):
         items.append((_("Content management"), reverse("wagtailadmin_home")))
     return {
         "navigation": [{"label": label, "url": url} for label, url in items],
+        "wechat_sign_in": partial(wechat_available, request),
         # Counted only if a template asks (the header does, once, with {% with %}): one small query.
         "unread_notification_count": partial(unread_count, user=user),
     }

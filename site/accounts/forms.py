@@ -7,6 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import phone as mobile
+
 LOGIN_LABEL = _("Mobile number or email")
 
 
@@ -21,6 +23,14 @@ class LoginForm(allauth_forms.LoginForm):
         self.fields["login"].widget = _login_widget()
         # The sign-in page shows the way in by code prominently, under the form.
         self.fields["password"].help_text = ""
+
+    def clean_login(self) -> str:
+        """A number that cannot be a mobile number is named as the problem, on its box; otherwise allauth
+        answers "username and/or password not correct", and there are no usernames. Says nothing of accounts."""
+        login = super().clean_login()
+        if "@" not in login:
+            mobile.validate(login)
+        return login
 
 
 class RequestLoginCodeForm(allauth_forms.RequestLoginCodeForm):
@@ -69,4 +79,13 @@ class MobileChangeCodeForm(forms.Form):
         label=_("Confirmation code"), max_length=6, min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
         error_messages={"min_length": _("The code has 6 digits.")},
+    )
+
+
+class WeChatBindForm(forms.Form):
+    """Shown on the WeChat binding page; it posts to allauth's code sign-in, whose form checks it."""
+
+    login = forms.CharField(
+        label=_("Mobile number"), max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )

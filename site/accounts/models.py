@@ -174,3 +174,79 @@ class MobileChange(models.Model):
     @property
     def phone_masked(self) -> str:
         return mask(self.phone)
+
+
+class SentMessageRecord(models.Model):
+    """What every record of a message handed to an outside channel holds: which catalogue message, to whom, with
+    which parameters, how it went and after how many attempts (one table per channel, below)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.CharField(_("message"), max_length=60)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class TextMessageRecord(SentMessageRecord):
+    """One text message handed to the SMS gateway (accounts/sms.py): which message, to whom, how it went. The
+    number is masked and one-time codes are hidden: the record shows that a code was sent, never the code."""
+
+    phone = models.CharField(_("mobile number"), max_length=20, help_text=_("Masked."))
+    backend = models.CharField(_("gateway"), max_length=60)
+    gateway_id = models.CharField(_("gateway's id"), max_length=100, blank=True)
+
+    class Meta(SentMessageRecord.Meta):
+        verbose_name = _("text message sent")
+        verbose_name_plural = _("text messages sent")
+
+    def __str__(self):
+        return f"{self.message} → {self.phone} ({self.status})"
+
+
+class WeChatBinding(models.Model):
+    """A WeChat identity bound to an account (accounts/wechat/binding.py): one per account and one account per
+    identity, both kept by the database. The identity itself is allauth's SocialAccount (provider "weixin", its
+    uid the unionid or openid), which signs the person in; this row adds what the platform needs of it."""
+
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="wechat")
+    account = models.OneToOneField(
+        "socialaccount.SocialAccount", verbose_name=_("WeChat identity"), on_delete=models.CASCADE, related_name="+"
+    )
+    # The 公众号's openid, to which template messages go: known once the person has signed in inside WeChat.
+    official_account_openid = models.CharField(_("official account openid"), max_length=64, blank=True)
+    nickname = models.CharField(_("WeChat nickname"), max_length=100, blank=True)
+    bound_at = models.DateTimeField(_("bound"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("WeChat binding")
+        verbose_name_plural = _("WeChat bindings")
+
+    def __str__(self):
+        return f"{self.user_id} · {self.nickname or self.account_id}"
+
+
+class WeChatMessageRecord(SentMessageRecord):
+    """One template message handed to the 公众号 (accounts/wechat/official_account.py): which message, to whom,
+    how it went. Codes are never sent this way; the parameters are those of the catalogue message."""
+
+    template_id = models.CharField(_("template"), max_length=100)
+    msgid = models.CharField(_("WeChat's message id"), max_length=40, blank=True)
+
+    class Meta(SentMessageRecord.Meta):
+        verbose_name = _("WeChat message sent")
+        verbose_name_plural = _("WeChat messages sent")
+
+    def __str__(self):
+        return f"{self.message} → {self.user_id} ({self.status})"

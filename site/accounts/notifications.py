@@ -1,5 +1,5 @@
-"""Telling a user something: a message in their notification centre, and copies by email and SMS to
-whatever contact details their account has.
+"""Telling a user something: a message in their notification centre, and copies by email, SMS and the 公众号's
+template message (WeChat) to whatever contact details their account has.
 
 The in-site message is written in the caller's transaction; email and SMS go out only once it commits
 (``transaction.on_commit``), so a rolled-back job sends nothing. notify_once() adds the idempotence log
@@ -12,23 +12,27 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from .models import Notification, SentReminder, User
-from .sms import send_sms
+from .messages import SECRET_PARAMETERS, BoundTextMessage
+from .sms import sms_send_after_commit
+from .wechat.official_account import template_message_send_after_commit, wechat_openid_for, wechat_template_for
 
 logger = logging.getLogger(__name__)
 
-SITE, EMAIL, SMS = "site", "email", "sms"
-ALL_CHANNELS = frozenset({SITE, EMAIL, SMS})
+SITE, EMAIL, SMS, WECHAT = "site", "email", "sms", "wechat"
+ALL_CHANNELS = frozenset({SITE, EMAIL, SMS, WECHAT})
 
 
 def notify(
-    *, user: User, title: str, body: str, url: str = "", channels: frozenset[str] = ALL_CHANNELS
+    *, user: User, title: str, body: str, url: str = "", sms: BoundTextMessage | None = None,
+    channels: frozenset[str] = ALL_CHANNELS,
 ) -> Notification | None:
     """Send ``title`` and ``body`` to ``user`` on each of ``channels`` they can be reached by: the site
-    always, email if the account has an address, SMS if it has a mobile number. ``url`` is a path on this
-    site. Returns the in-site notification (None when the site channel was not asked for)."""
+    always, email if the account has an address, and ``sms`` (a message of the catalogue: gateways send
+    approved templates only) if it has a mobile number, and the same message as the 公众号's template message if
+    they bound WeChat inside WeChat and WECHAT_TEMPLATES has a template for it. ``url`` is a path on this site. Returns the in-site
+    notification (None when the site channel was not asked for)."""
     notification = None
     if SITE in channels:
         notification = Notification.objects.create(user=user, title=title, body=body, url=url)
@@ -40,15 +44,26 @@ def notify(
         transaction.on_commit(
             lambda: send_mail(subject=title, message=message, from_email=None, recipient_list=[email]), robust=True
         )
-    if SMS in channels and user.phone:
-        phone, text = user.phone, gettext("%(title)s: %(body)s") % {"title": title, "body": body}
-        transaction.on_commit(lambda: send_sms(phone, text), robust=True)
+    if SMS in channels and user.phone and sms is not None:
+        phone = user.phone
+        transaction.on_commit(lambda: sms_send_after_commit(phone=phone, message=sms, user=user), robust=True)
+    # Codes never go by WeChat; the binding is looked up only for messages the 公众号 has a template for.
+    if (
+        WECHAT in channels and sms is not None and not SECRET_PARAMETERS & set(sms.parameters)
+        and wechat_template_for(sms.name)
+    ):
+        openid = wechat_openid_for(user)
+        if openid:
+            link = _absolute(url) if url else ""
+            transaction.on_commit(
+                lambda: template_message_send_after_commit(user=user, openid=openid, message=sms, url=link), robust=True
+            )
     return notification
 
 
 def notify_once(
     *, user: User, kind: str, subject: str = "", title: str, body: str, url: str = "",
-    channels: frozenset[str] = ALL_CHANNELS,
+    sms: BoundTextMessage | None = None, channels: frozenset[str] = ALL_CHANNELS,
 ) -> bool:
     """notify() unless ``user`` has already been sent ``kind`` about ``subject``. The log row and the
     notification commit together; returns whether anything was sent. Safe against two runs at once: the
@@ -58,7 +73,7 @@ def notify_once(
     try:
         with transaction.atomic():
             SentReminder.objects.create(user=user, kind=kind, subject=subject)
-            notify(user=user, title=title, body=body, url=url, channels=channels)
+            notify(user=user, title=title, body=body, url=url, sms=sms, channels=channels)
     except IntegrityError:
         return False
     return True

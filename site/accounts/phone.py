@@ -34,12 +34,14 @@ def problem(value: str) -> str | None:
     number = normalise(value)
     if _MOBILE.match(number):
         return None
-    rule = _("A mobile number has 11 digits and starts with 1.")
     if not number.isdigit():
-        return rule + " " + _("Type only digits (spaces, dashes and +86 are fine).")
-    if len(number) != 11:
-        return rule + " " + _("You typed %(count)s digits.") % {"count": len(number)}
-    return rule + " " + _("This one starts with %(digit)s.") % {"digit": number[0]}
+        advice = _("Type only digits (spaces, dashes and +86 are fine).")
+    elif len(number) != 11:
+        advice = _("You typed %(count)s digits.") % {"count": len(number)}
+    else:
+        advice = _("This one starts with %(digit)s.") % {"digit": number[0]}
+    # Two sentences: a space between them in English, none in Chinese.
+    return _("%(rule)s %(advice)s") % {"rule": _("A mobile number has 11 digits and starts with 1."), "advice": advice}
 
 
 def validate(value: str) -> None:

@@ -6,7 +6,7 @@ an account nobody has claimed yet (that is how claiming works); on a claimed acc
 only pending (MobileChange) until its holder, signed in, confirms it with a code sent to it."""
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
 
-from . import notifications
+from . import messages, notifications
 from .adapters import six_digit_code
 from .models import MobileChange, User
 from .phone import mask
-from .sms import send_sms
+from .sms import sms_send_after_commit
 
 MOBILE_CODE_TIMEOUT = datetime.timedelta(minutes=15)
 MOBILE_CODE_MAX_ATTEMPTS = 3
@@ -133,6 +133,7 @@ def mobile_change_request(*, user: User, phone: str, actor=None) -> MobileChange
             "your number, decline it there and tell your administrator."
         ) % {"phone": mask(phone)},
         url=reverse("accounts:mobile_change"),
+        sms=messages.MOBILE_CHANGE_ENTERED.bind(phone=mask(phone)),
     )
     audit_record(
         action=AuditAction.MOBILE_CHANGE_REQUESTED, actor=actor, target=user, region_code=_region_code(actor),
@@ -176,30 +177,44 @@ def mobile_change_confirm(*, user: User, code: str) -> User:
     if not constant_time_compare(_code_digest(user, pending.phone, code.strip()), pending.code_digest):
         raise MobileChangeRefused(_("Incorrect code."))
     if User.objects.filter(phone=pending.phone).exclude(pk=user.pk).exists():
-        raise MobileChangeRefused(
-            _("This number now signs in to another account. Ask your administrator to check it.")
-        )
-    with transaction.atomic():
-        old = user.phone
-        # Sent before the switch, so the SMS goes to the old number.
-        notifications.notify(
-            user=user, channels=frozenset({notifications.EMAIL, notifications.SMS}),
-            title=_("Your mobile number was changed"),
-            body=_("You now sign in with %(phone)s. If you did not do this, tell your administrator at once.")
-            % {"phone": mask(pending.phone)},
-        )
-        user.phone, user.phone_verified, user.sessions_ended_at = pending.phone, True, timezone.now()
-        user.save(update_fields=["phone", "phone_verified", "sessions_ended_at"])
-        if user.person_id:
-            _person_mobile_set(person_id=user.person_id, mobile=pending.phone)
-        pending.delete()
-        audit_record(
-            action=AuditAction.MOBILE_CHANGED, actor=user, target=user,
-            region_code=_region_code(pending.requested_by),
-            detail={"old": mask(old or ""), "new": mask(user.phone), "claimed": True,
-                    "entered_by": str(pending.requested_by or "")},
-        )
+        raise _number_taken()
+    try:
+        _mobile_change_apply(user=user, pending=pending)
+    except IntegrityError:
+        # Users' phones are unique: the number became another account's a moment ago.
+        if not User.objects.filter(phone=pending.phone).exclude(pk=user.pk).exists():
+            raise
+        user.refresh_from_db()
+        raise _number_taken() from None
     return user
+
+
+def _number_taken() -> MobileChangeRefused:
+    return MobileChangeRefused(_("This number now signs in to another account. Ask your administrator to check it."))
+
+
+@transaction.atomic
+def _mobile_change_apply(*, user: User, pending: MobileChange) -> None:
+    old = user.phone
+    # Sent before the switch, so the SMS goes to the old number.
+    notifications.notify(
+        user=user, channels=frozenset({notifications.EMAIL, notifications.SMS}),
+        title=_("Your mobile number was changed"),
+        body=_("You now sign in with %(phone)s. If you did not do this, tell your administrator at once.")
+        % {"phone": mask(pending.phone)},
+        sms=messages.MOBILE_CHANGED.bind(phone=mask(pending.phone)),
+    )
+    user.phone, user.phone_verified, user.sessions_ended_at = pending.phone, True, timezone.now()
+    user.save(update_fields=["phone", "phone_verified", "sessions_ended_at"])
+    if user.person_id:
+        _person_mobile_set(person_id=user.person_id, mobile=pending.phone)
+    pending.delete()
+    audit_record(
+        action=AuditAction.MOBILE_CHANGED, actor=user, target=user,
+        region_code=_region_code(pending.requested_by),
+        detail={"old": mask(old or ""), "new": mask(user.phone), "claimed": True,
+                "entered_by": str(pending.requested_by or "")},
+    )
 
 
 @transaction.atomic
@@ -233,12 +248,8 @@ def _code_digest(user: User, phone: str, code: str) -> str:
 
 
 def _send_code(phone: str, code: str) -> None:
-    text = _(
-        "Your confirmation code for the new mobile number of your training platform account is %(code)s, "
-        "valid for %(minutes)s minutes. It does not sign you in: enter it on your page after signing in. "
-        "If you did not expect it, ignore this message."
-    ) % {"code": code, "minutes": int(MOBILE_CODE_TIMEOUT.total_seconds()) // 60}
-    transaction.on_commit(lambda: send_sms(phone, text), robust=True)
+    message = messages.MOBILE_CHANGE_CODE.bind(code=code, minutes=int(MOBILE_CODE_TIMEOUT.total_seconds()) // 60)
+    transaction.on_commit(lambda: sms_send_after_commit(phone=phone, message=message), robust=True)
 
 
 def _region_code(administrator) -> str:

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from . import notifications, services
 from .adapters import signed_in_by_code_recently
-from .forms import MobileChangeCodeForm
+from .forms import MobileChangeCodeForm, WeChatBindForm
 from .models import MobileChange, Notification
+from .wechat.binding import wechat_pending, wechat_unbind
 
 
 @login_required
@@ -109,3 +110,20 @@ def notifications_read_all(request):
     notifications.notifications_mark_all_read(user=request.user)
     messages.success(request, _("All your notifications are marked read."))
     return redirect("accounts:notifications")
+
+
+def wechat_bind(request):
+    """After WeChat vouched for an identity no account knows: the person gives the mobile number of their roster
+    account and signs in with the code sent to it (allauth's code sign-in), which binds the identity."""
+    if wechat_pending(request) is None:
+        messages.info(request, _("Sign in with WeChat first."))
+        return redirect("account_login")
+    return render(request, "accounts/wechat_bind.html", {"form": WeChatBindForm()})
+
+
+@login_required
+@require_POST
+def wechat_unbind_view(request):
+    if wechat_unbind(user=request.user, request=request):
+        messages.success(request, _("WeChat is unbound: it no longer signs you in or receives your reminders."))
+    return redirect("accounts:home")

@@ -24,6 +24,8 @@ class AuditAction(models.TextChoices):
     MOBILE_CHANGE_REQUESTED = "mobile_change_requested", _("Mobile number change requested")
     MOBILE_CHANGED = "mobile_changed", _("Mobile number changed")
     MOBILE_CHANGE_DECLINED = "mobile_change_declined", _("Mobile number change declined")
+    WECHAT_BOUND = "wechat_bound", _("WeChat bound")
+    WECHAT_UNBOUND = "wechat_unbound", _("WeChat unbound")
     ROLE_CHANGED = "role_changed", _("Roles or scope changed")
     ROSTER_APPLIED = "roster_applied", _("Roster import applied")
     CERTIFICATE_ISSUED = "certificate_issued", _("Certificate issued")

@@ -1,4 +1,4 @@
-"""The one function that writes the audit trail, and the retention purge."""
+"""The functions that write the audit trail (one entry, or a batch's at once), and the retention purge."""
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,7 +10,19 @@ from academy.http import client_ip
 from .models import AuditAction, AuditEntry
 
 
-def audit_record(
+def audit_record(**fields) -> AuditEntry:
+    """Record one entry; the arguments are audit_entry's."""
+    entry = audit_entry(**fields)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Record many entries made by audit_entry in one INSERT (a batch's, say: one round trip, not one each)."""
+    return AuditEntry.objects.bulk_create(entries)
+
+
+def audit_entry(
     *,
     action: AuditAction,
     actor=None,
@@ -20,12 +32,13 @@ def audit_record(
     region_code: str = "",
     detail: dict | None = None,
 ) -> AuditEntry:
-    """Record one entry. ``actor`` defaults to the request's signed-in user; ``target`` is the object the
-    action touched (its type, id and label are stored, never its personal data); ``detail`` holds what a
-    reviewer needs (row counts, before/after of non-secret fields) and must never hold a full ID number."""
+    """One entry, not saved yet (audit_record saves it, audit_record_many saves many). ``actor`` defaults to the
+    request's signed-in user; ``target`` is the object the action touched (its type, id and label are stored,
+    never its personal data); ``detail`` holds what a reviewer needs (row counts, before/after of non-secret
+    fields) and must never hold a full ID number."""
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor,
         actor_label=str(actor)[:150] if actor is not None else "",
         action=action,

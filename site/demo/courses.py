@@ -19,6 +19,7 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 
 from academy.demo import content
+from academy.transcoding import TranscodingError, ffmpeg_check
 from academy.demo.pages import home_page_as_site_root
 from academy.organisation.models import Person, Post, PostKind, Region, RegionLevel
 from courses.models import (
@@ -26,6 +27,7 @@ from courses.models import (
     TrainingPlan, TrainingRecord, TrainingSession, TrainingSource, Video,
 )
 from courses.plans import plan_create
+from courses.renditions import video_transcode_start
 from courses.sessions import session_create, session_enrol, session_update
 from courses.video import read_duration_seconds
 from courses.years import training_year
@@ -40,6 +42,11 @@ class Created:
 def courses_load(*, stdout, style) -> None:
     """The catalogue, the courses, the session of 西湖区 and this year's plans; progress to ``stdout``."""
     started = time.perf_counter()
+    if not transcoding_available():
+        stdout.write(style.WARNING(
+            "ffmpeg is missing: the demo videos play their original file. Install it (apt-get install ffmpeg), then "
+            "run manage.py transcode_videos for the 流畅/标清 renditions."
+        ))
     with transaction.atomic():
         home = home_page_as_site_root()
         catalogue, catalogue_created = catalogue_get_or_create(home)
@@ -194,20 +201,32 @@ def question_get_or_create(category: QuestionCategory, spec: dict) -> int:
 
 
 def demo_video(name: str) -> Video:
-    """The Video snippet for media/NAME.mp4, with its poster and captions; its duration is read from the file
-    as on upload."""
+    """The Video snippet for media/NAME.mp4 with its captions; its duration is read from the file as on upload,
+    and its renditions and poster are made by the same job as an upload's (in process in the demo, once the
+    transaction commits; a run again makes only what is missing)."""
     title = content.VIDEOS[name]
     video = Video.objects.filter(title=title).first()
-    if video is not None:
-        return video
-    video = Video(title=title, poster=demo_image(name, title))
-    with open(content.MEDIA_DIR / f"{name}.mp4", "rb") as handle:
-        video.duration_seconds = read_duration_seconds(handle) or 0
-        video.file.save(f"{name}.mp4", File(handle), save=False)
-    with open(content.MEDIA_DIR / f"{name}.vtt", "rb") as handle:
-        video.captions.save(f"{name}.vtt", File(handle), save=False)
-    video.save()
+    if video is None:
+        video = Video(title=title)
+        with open(content.MEDIA_DIR / f"{name}.mp4", "rb") as handle:
+            video.duration_seconds = read_duration_seconds(handle) or 0
+            video.file.save(f"{name}.mp4", File(handle), save=False)
+        with open(content.MEDIA_DIR / f"{name}.vtt", "rb") as handle:
+            video.captions.save(f"{name}.vtt", File(handle), save=False)
+        video.save()
+    if transcoding_available():
+        video_transcode_start(video=video)
     return video
+
+
+def transcoding_available() -> bool:
+    """ffmpeg is installed: without it the demo's videos play their original file (courses_load says how to make
+    their renditions later) rather than failing the load."""
+    try:
+        ffmpeg_check()
+    except TranscodingError:
+        return False
+    return True
 
 
 def demo_image(name: str, title: str):

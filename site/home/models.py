@@ -1,12 +1,25 @@
+import re
+import uuid
+
+from django.core.cache import cache
+from django.core.validators import RegexValidator
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from .blocks import BaseStreamBlock
+
+# A public security filing number: the province's short name, 公网安备, the 14-digit record code, 号.
+PUBLIC_SECURITY_NUMBER = r"^\D*公网安备(?P<code>\d{14})号$"
+PUBLIC_SECURITY_RECORD_URL = "https://beian.mps.gov.cn/#/query/webSearch?code="
+ICP_FILING_URL = "https://beian.miit.gov.cn/"
+# Moved on whenever filing numbers are saved, so that the footer's cached copy (selectors.py) is left behind.
+HOSTING_SETTINGS_VERSION_KEY = "home:hosting-settings:version"
 
 
 class HomePage(Page):
@@ -69,3 +82,39 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
+
+
+@register_setting(icon="site")
+class HostingSettings(BaseSiteSetting):
+    """The filing numbers a website hosted in mainland China must show in its footer: the MIIT's ICP filing
+    (ICP备案号), linked to beian.miit.gov.cn, and the Ministry of Public Security's filing (公安备案号), linked to
+    its record on beian.mps.gov.cn. Edited in the CMS, because they arrive after the site is deployed."""
+
+    icp_number = models.CharField(
+        _("ICP filing number"), max_length=60, blank=True,
+        help_text=_("As issued, for example 浙ICP备12345678号-1. Shown in the footer, linked to the MIIT's filing site."),
+    )
+    public_security_number = models.CharField(
+        _("public security filing number"), max_length=60, blank=True,
+        validators=[RegexValidator(PUBLIC_SECURITY_NUMBER, _("Write the number as issued, for example 浙公网安备33010602011771号."))],
+        help_text=_("As issued, for example 浙公网安备33010602011771号. Shown in the footer, linked to its record."),
+    )
+
+    panels = [FieldPanel("icp_number"), FieldPanel("public_security_number")]
+
+    class Meta:
+        verbose_name = _("filing numbers")
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.set(HOSTING_SETTINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+    @property
+    def icp_filing_url(self) -> str:
+        return ICP_FILING_URL
+
+    @property
+    def public_security_record_url(self) -> str:
+        """The record's page on the ministry's filing site, found by the number's 14 digits."""
+        match = re.search(PUBLIC_SECURITY_NUMBER, self.public_security_number)
+        return PUBLIC_SECURITY_RECORD_URL + match.group("code") if match else ""

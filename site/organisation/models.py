@@ -1,10 +1,13 @@
+import hashlib
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, gettext_noop
 
-from academy.jobs import BackgroundJob
+from academy.jobs import BackgroundJob, JobExpiry
 from academy.storage import private_storage
 
 from . import resident_id
@@ -235,11 +238,25 @@ class RosterImport(BackgroundJob):
         VALIDATING = "validating", _("Checking")
         INVALID = "invalid", _("Has errors")
         VALID = "valid", _("Ready to apply")
+        CONFIRMED = "confirmed", _("Waiting to apply")
         APPLYING = "applying", _("Applying")
         DONE = "done", _("Applied")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
-    UNFINISHED = {Status.PENDING, Status.VALIDATING, Status.APPLYING}
+    # A worker checks a new file, and applies a confirmed one (academy.jobs).
+    WAITING = {Status.PENDING: "validate", Status.CONFIRMED: "apply"}
+    RUNNING = {Status.VALIDATING: Status.PENDING, Status.APPLYING: Status.CONFIRMED}
+    # The upload holds resident ID numbers in clear: kept only until the import is over (done, refused or failed).
+    FILES_KEPT_WHILE = {"file": {Status.PENDING, Status.VALIDATING, Status.VALID, Status.CONFIRMED, Status.APPLYING}}
+    # A preview nobody confirms does not keep that upload for ever: after ROSTER_IMPORT_CONFIRM_HOURS the sweep
+    # deletes it; the administrator uploads the file again.
+    EXPIRY = JobExpiry(
+        statuses=frozenset({Status.VALID}), hours_setting="ROSTER_IMPORT_CONFIRM_HOURS", status=Status.EXPIRED,
+        message=gettext_noop(
+            "This file was not confirmed in time, so it was deleted: it holds ID numbers. Upload it again to import it."
+        ),
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
@@ -255,7 +272,22 @@ class RosterImport(BackgroundJob):
     errors = models.JSONField(_("errors"), default=list, blank=True, help_text=_("Each bad row: row, column, message."))
     summary = models.JSONField(
         _("summary"), default=dict, blank=True,
-        help_text=_("people_created, people_updated, posts_opened, posts_closed, posts_updated"),
+        help_text=_(
+            "people_created, people_updated, people_moved, posts_opened, posts_closed, posts_updated, posts_reopened"
+        ),
+    )
+    # What the preview lists row by row because it may undo a later change (issue 12): see roster.RosterPlan.
+    changes = models.JSONField(
+        _("changes to look at"), default=list, blank=True,
+        help_text=_("Each row that reopens a closed post, moves a person or changes a name."),
+    )
+    reopen_closed_posts = models.BooleanField(
+        _("reopen closed posts"), null=True, blank=True,
+        help_text=_("The administrator's choice when confirming, if the file would reopen closed posts."),
+    )
+    rechecked_at = models.DateTimeField(
+        _("preview shown again"), null=True, blank=True,
+        help_text=_("When applying found the roster changed since the preview and showed a new preview instead."),
     )
 
     class Meta(BackgroundJob.Meta):
@@ -267,3 +299,15 @@ class RosterImport(BackgroundJob):
 
     def get_absolute_url(self):
         return reverse("organisation:import_detail", args=[self.pk])
+
+    @property
+    def changes_digest(self) -> str:
+        """Names the preview an administrator confirms, so that a confirmation sent from an older page (the
+        preview was shown again since) is not taken for a choice about the rows listed now."""
+        text = json.dumps(self.changes, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def reopenings(self) -> int:
+        """The closed posts the file would reopen if the administrator chooses so."""
+        return sum(1 for change in self.changes if change["change"] == "reopen" and not change["blocked_by_place"])

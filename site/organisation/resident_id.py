@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,7 +35,9 @@ def check_character(first_seventeen: str) -> str:
 
 
 def normalise(value) -> str:
-    return str(value).strip().upper()
+    """The number as stored: full-width digits and "Ｘ" read as ASCII (NFKC, as a Chinese keyboard types
+    them), spaces within it dropped, x upper case."""
+    return "".join(unicodedata.normalize("NFKC", str(value)).split()).upper()
 
 
 def validation_error(value) -> str | None:

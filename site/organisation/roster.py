@@ -9,9 +9,16 @@ when a step announces the import ready for the next (academy.jobs):
    written but the RosterImport: its progress, its errors, and a preview of what applying would change.
 3. ``roster_import_apply``, once the administrator confirms: the same checks again (the database may have
    changed since the preview), then every write in one transaction, so a file is applied whole or not at
-   all. A person is matched by resident ID number, so importing again updates instead of duplicating; a
+   all. A worker lost while checking or applying leaves nothing written; the sweep (academy.jobs) marks the
+   import failed and deletes its file, and ``roster_import_retry`` starts it again with the file uploaded anew. A person is matched by resident ID number, so importing again updates instead of duplicating; a
    row repeating a post (same person, post, place and start date) updates its end date; posts are closed
    by their end date, never deleted. Applying twice changes nothing the second time.
+
+What could undo a change made on the roster since the file was written is listed row by row in the preview
+(RosterPlan.changes) instead of being counted among the rest: a row with an empty end date for a post that
+has one reopens it only if the administrator chooses so when confirming; a row giving someone a post of a
+kind they hold open elsewhere moves them (the old post ends the day before the new one starts); a new name.
+Applying computes the list again and applies only if it is the one the administrator saw.
 
 Progress: validation writes ``done`` (rows checked) after every CHUNK_ROWS rows, each a short write committed at
 once, so the page polling the status sees the bar move. Applying checks again and writes inside one
@@ -46,7 +53,7 @@ from academy.accounts.models import User
 from academy.accounts.services import account_for_person
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
-from academy.jobs import job_announce, job_fail, job_progress
+from academy.jobs import job_announce, job_files_delete_on_commit, job_progress, job_retry, job_start
 
 from . import resident_id
 from .models import (
@@ -62,7 +69,7 @@ from .models import (
 )
 from .rules import post_place_error
 from .scope import PersonChangeRefused, Scope, scope_for
-from .signals import roster_applied
+from .signals import people_renamed, roster_applied
 from academy.accounts.services import accounts_for_people
 
 logger = logging.getLogger(__name__)
@@ -510,31 +517,63 @@ def check_file_duplicates(rows: list[RosterRow], errors: RowErrors) -> None:
 
 @dataclass
 class RosterPlan:
-    """What applying the file would change. Built by checking the rows against the database."""
+    """What applying the file would change. Built by checking the rows against the database.
+
+    ``changes`` lists, row by row, what could undo a change made on the roster since the file was written, so
+    that the preview says so (issue 12): a closed post the file would reopen, a person it moves to another
+    place, a name it changes. Applying checks again and applies only if the list is still the one the
+    administrator saw."""
 
     new_people: dict[str, RosterRow] = field(default_factory=dict)  # digest -> first row of the person
     changed_people: dict[int, Person] = field(default_factory=dict)
     # Existing people without a trainee account, or whose mobile number (their sign-in name) changes.
     people_needing_accounts: dict[int, Person] = field(default_factory=dict)
-    new_posts: list[tuple[RosterRow, Person | None, str, int | None]] = field(default_factory=list)
+    # Unsaved posts; a new person's is given its person when applying.
+    new_posts: list[tuple[RosterRow, Post]] = field(default_factory=list)
     changed_posts: list[Post] = field(default_factory=list)
     posts_closed: int = 0
     posts_updated: int = 0
+    posts_reopened: int = 0
+    people_moved: int = 0
+    # Rows with an empty end date repeating a post that has one: (row, person, post), decided at the end.
+    reopenings: list[tuple[RosterRow, Person, Post]] = field(default_factory=list)
+    # Names as the roster had them before this file, for the people it renames.
+    names_before: dict[int, str] = field(default_factory=dict)
+    changes: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
             "people_created": len(self.new_people),
             "people_updated": len(self.changed_people),
+            "people_moved": self.people_moved,
             "posts_opened": len(self.new_posts),
             "posts_closed": self.posts_closed,
             "posts_updated": self.posts_updated,
+            "posts_reopened": self.posts_reopened,
         }
 
+    def note(self, change: str, row_number: int, person: Person, **details) -> None:
+        self.changes.append({
+            "row": row_number, "change": change, "name": self.names_before.get(person.pk, person.name),
+            "id_number": person.id_number_masked, **details,
+        })
 
-def plan_rows(rows: list[RosterRow], *, scope: Scope, errors: RowErrors, on_progress=None) -> RosterPlan:
+
+# The order of a row's changes in the preview.
+CHANGE_ORDER = {"name": 0, "move": 1, "reopen": 2}
+
+
+def plan_rows(
+    rows: list[RosterRow], *, scope: Scope, errors: RowErrors, reopen_closed_posts: bool = False, on_progress=None,
+) -> RosterPlan:
     """Check ``rows`` against the database and work out what applying them changes. Regions and
     institutions are loaded once; people, their posts and the accounts using the file's mobile numbers
-    with one query each per chunk of rows."""
+    with one query each per chunk of rows.
+
+    Rows are taken in the order of their start dates, so that a person's posts read forward in time
+    whatever the order of the file: a row giving someone a post of a kind they hold open elsewhere moves
+    them from there (_plan_post). Closed posts the file would reopen are reopened only when
+    ``reopen_closed_posts`` says so, the administrator's choice (_plan_reopenings)."""
     regions = Region.objects.in_bulk({row.region_code for row in rows if row.region_code})
     institutions = Institution.objects.in_bulk(
         {row.institution_code for row in rows if row.institution_code}, field_name="code"
@@ -543,8 +582,12 @@ def plan_rows(rows: list[RosterRow], *, scope: Scope, errors: RowErrors, on_prog
     people: dict[str, Person | None] = {}
     posts_by_person: dict[int, list[Post]] = {}
     managed_elsewhere = _ManagedElsewhere(scope)
-    for start in range(0, len(rows), CHUNK_ROWS):
-        chunk = rows[start:start + CHUNK_ROWS]
+    first_rows: dict[str, int] = {}
+    for row in rows:
+        first_rows.setdefault(row.digest, row.number)
+    ordered = sorted(rows, key=lambda row: (row.start_date or EARLIEST_DATE, row.number))
+    for start in range(0, len(ordered), CHUNK_ROWS):
+        chunk = ordered[start:start + CHUNK_ROWS]
         good_rows = [row for row in chunk if row.number not in errors.bad_rows]
         _load_people(good_rows, people, posts_by_person, plan)
         accounts_by_phone = dict(
@@ -553,10 +596,12 @@ def plan_rows(rows: list[RosterRow], *, scope: Scope, errors: RowErrors, on_prog
         for row in chunk:
             _plan_row(
                 row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, managed_elsewhere,
-                plan, errors,
+                first_rows, plan, errors,
             )
         if on_progress:
             on_progress(start + len(chunk))
+    _plan_reopenings(plan, posts_by_person, reopen=reopen_closed_posts)
+    plan.changes.sort(key=lambda change: (change["row"], CHANGE_ORDER[change["change"]]))
     return plan
 
 
@@ -577,7 +622,8 @@ def _load_people(chunk, people, posts_by_person, plan) -> None:
     for digest in digests:
         people[digest] = found.get(digest)
     ids = [person.pk for person in found.values()]
-    for post in Post.objects.filter(person_id__in=ids).select_related("institution").order_by("start_date"):
+    posts = Post.objects.filter(person_id__in=ids).select_related("institution", "region").order_by("start_date")
+    for post in posts:
         posts_by_person.setdefault(post.person_id, []).append(post)
     with_account = set(User.objects.filter(person_id__in=ids).values_list("person_id", flat=True))
     for person in found.values():
@@ -607,8 +653,13 @@ def _place_column(row: RosterRow) -> str:
     return "institution_code" if row.kind in INSTITUTION_POSTS or row.institution_code else "region_code"
 
 
+def _place_name(post: Post) -> str:
+    return post.institution.name if post.institution_id else post.region.name
+
+
 def _plan_row(
-    row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, managed_elsewhere, plan, errors,
+    row, scope, regions, institutions, people, posts_by_person, accounts_by_phone, managed_elsewhere, first_rows,
+    plan, errors,
 ) -> None:
     region = institution = None
     if row.region_code:
@@ -654,16 +705,23 @@ def _plan_row(
         return
 
     # A post in an institution is filed under the institution's region (see Post).
-    place = (institution.region_id, institution.pk) if institution else (region.code, None)
+    if institution:
+        post = Post(
+            kind=row.kind, region_id=institution.region_id, institution=institution, start_date=row.start_date,
+            end_date=row.end_date,
+        )
+    else:
+        post = Post(kind=row.kind, region=region, start_date=row.start_date, end_date=row.end_date)
     if person is None:
         plan.new_people.setdefault(row.digest, row)
-        plan.new_posts.append((row, None, *place))
+        plan.new_posts.append((row, post))
         return
-    _plan_person_update(row, person, plan)
-    _plan_post(row, person, place, posts_by_person.get(person.pk, []), plan, errors)
+    _plan_person_update(row, person, first_rows[row.digest], plan)
+    post.person = person
+    _plan_post(row, person, post, posts_by_person.setdefault(person.pk, []), plan, errors)
 
 
-def _plan_person_update(row: RosterRow, person: Person, plan: RosterPlan) -> None:
+def _plan_person_update(row: RosterRow, person: Person, first_row: int, plan: RosterPlan) -> None:
     if person.pk in plan.changed_people:
         return
     new_values = {
@@ -672,26 +730,41 @@ def _plan_person_update(row: RosterRow, person: Person, plan: RosterPlan) -> Non
     if any(getattr(person, name) != value for name, value in new_values.items()):
         if person.mobile != row.mobile:
             plan.people_needing_accounts[person.pk] = person
+        if person.name != row.name:
+            plan.names_before[person.pk] = person.name
+            # Listed on the person's first row in the file: every row of a person carries the same name.
+            plan.note("name", first_row, person, from_name=person.name, to_name=row.name)
         for name, value in new_values.items():
             setattr(person, name, value)
         plan.changed_people[person.pk] = person
 
 
-def _plan_post(row, person, place, existing_posts, plan, errors) -> None:
+def _same_place(post: Post, other: Post) -> bool:
+    return post.region_id == other.region_id and post.institution_id == other.institution_id
+
+
+def _plan_post(row: RosterRow, person: Person, new: Post, posts: list[Post], plan: RosterPlan, errors) -> None:
     """Update the end date of the post the row repeats (same person, post, place and start date), or open
-    a new one, unless the row overlaps another period of the same post."""
-    region_code, institution_id = place
-    for post in existing_posts:
-        if post.kind != row.kind or post.region_id != region_code or post.institution_id != institution_id:
+    ``new``, unless the row overlaps another period of the same post. ``posts`` are the person's posts as
+    the rows planned so far leave them, new ones included."""
+    same_kind = [post for post in posts if post.kind == row.kind]
+    for post in same_kind:
+        if not _same_place(post, new):
             continue
         if post.start_date == row.start_date:
-            if post.end_date != row.end_date:
-                if post.end_date is None:
-                    plan.posts_closed += 1
-                else:
-                    plan.posts_updated += 1
-                post.end_date = row.end_date
-                plan.changed_posts.append(post)
+            if post.end_date == row.end_date:
+                return
+            if row.end_date is None:
+                # The roster ended the post and the file does not say so: the file was written before, or
+                # the end date is a mistake. Never undone silently: listed, and reopened only by choice.
+                plan.reopenings.append((row, person, post))
+                return
+            if post.end_date is None:
+                plan.posts_closed += 1
+            else:
+                plan.posts_updated += 1
+            post.end_date = row.end_date
+            plan.changed_posts.append(post)
             return
         if _overlap(post.start_date, post.end_date, row.start_date, row.end_date):
             errors.add(
@@ -700,7 +773,62 @@ def _plan_post(row, person, place, existing_posts, plan, errors) -> None:
                 % {"start": post.start_date.isoformat()},
             )
             return
-    plan.new_posts.append((row, person, *place))
+
+    # The same post held open in another place. A row starting later moves the person: that post ends the
+    # day before. A row starting no later cannot say when they moved (only its village or institution was
+    # edited, or the file is older): the administrator is asked for the day.
+    held_elsewhere = [
+        post for post in same_kind
+        if post.end_date is None and not _same_place(post, new)
+        and (row.end_date is None or row.end_date >= post.start_date)
+    ]
+    for post in held_elsewhere:
+        if row.start_date <= post.start_date:
+            errors.add(
+                row.number, "start_date",
+                _(
+                    "This person has held this post at %(place)s since %(start)s. If they moved here, write the "
+                    "day they started here as the start date (after %(start)s): the post at %(place)s then ends "
+                    "the day before."
+                ) % {"place": _place_name(post), "start": post.start_date.isoformat()},
+            )
+            return
+    for post in held_elsewhere:
+        post.end_date = row.start_date - datetime.timedelta(days=1)
+        if post.pk:  # a post this file opens earlier is written closed
+            plan.changed_posts.append(post)
+        plan.people_moved += 1
+        plan.note(
+            "move", row.number, person, post=row.kind, from_place=_place_name(post),
+            from_start=post.start_date.isoformat(), from_end=post.end_date.isoformat(), to_place=_place_name(new),
+            to_start=row.start_date.isoformat(),
+        )
+    posts.append(new)
+    plan.new_posts.append((row, new))
+
+
+def _plan_reopenings(plan: RosterPlan, posts_by_person: dict[int, list[Post]], *, reopen: bool) -> None:
+    """List every closed post the file would reopen; reopen those it may if ``reopen``. A post stays closed
+    whatever the choice when the person holds a post of its kind beyond its end date (open, or ending later,
+    this file's new posts included): the roster moved on since the file was written, and reopening would
+    give them two at once."""
+    for row, person, post in plan.reopenings:
+        later = [
+            other for other in posts_by_person[person.pk]
+            if other is not post and other.kind == post.kind
+            and (other.end_date is None or other.end_date > post.end_date)
+        ]
+        blocking = max(later, key=lambda other: other.start_date) if later else None
+        plan.note(
+            "reopen", row.number, person, post=post.kind, place=_place_name(post),
+            start=post.start_date.isoformat(), end=post.end_date.isoformat(),
+            blocked_by_place=_place_name(blocking) if blocking else None,
+            blocked_by_start=blocking.start_date.isoformat() if blocking else None,
+        )
+        if reopen and blocking is None:
+            post.end_date = None
+            plan.changed_posts.append(post)
+            plan.posts_reopened += 1
 
 
 def apply_plan(plan: RosterPlan) -> None:
@@ -723,17 +851,13 @@ def apply_plan(plan: RosterPlan) -> None:
         changed, ["name", "sex", "mobile", "professional_category", "updated_at"], batch_size=BATCH_SIZE
     )
 
-    Post.objects.bulk_create(
-        [
-            Post(
-                person=person or created_by_digest[row.digest], kind=row.kind, region_id=region_code,
-                institution_id=institution_id, start_date=row.start_date, end_date=row.end_date,
-            )
-            for row, person, region_code, institution_id in plan.new_posts
-        ],
-        batch_size=BATCH_SIZE,
-    )
+    # End dates first: a post ended by a move (or by its row) makes room for the new open post of its kind
+    # and place that the database's one-open-post rule would otherwise refuse.
     Post.objects.bulk_update(plan.changed_posts, ["end_date"], batch_size=BATCH_SIZE)
+    for row, post in plan.new_posts:
+        if post.person_id is None:
+            post.person = created_by_digest[row.digest]
+    Post.objects.bulk_create([post for _row, post in plan.new_posts], batch_size=BATCH_SIZE)
 
     # Accounts come from the roster: every person has one, signed in to by their mobile number. New
     # people's accounts are created in bulk; the few existing people without an account or with a new
@@ -757,19 +881,34 @@ def roster_imports_for(*, user) -> QuerySet:
 def roster_import_create(*, created_by, upload, language: str) -> RosterImport:
     """Keep the uploaded file and announce it ready for its check."""
     roster_import = RosterImport(created_by=created_by, file_name=upload.name[:255], language=language)
-    # Stored under the import's id: the name given by the user may be long or say too much.
-    upload.name = f"{roster_import.pk}{Path(upload.name).suffix.lower()}"
-    roster_import.file = upload
+    roster_import.file = _stored_upload(roster_import, upload)
     roster_import.save()
     job_announce(roster_import, step="validate")
     return roster_import
 
 
-def roster_import_confirm(*, roster_import: RosterImport) -> bool:
-    """Announce a checked file ready to apply. Only a valid import moves on, and only once: a second click
-    (or a second administrator) finds it applying and queues nothing."""
-    moved = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImport.Status.VALID).update(
-        status=RosterImport.Status.APPLYING, done=0
+def _stored_upload(roster_import: RosterImport, upload):
+    # Stored under the import's id: the name given by the user may be long or say too much.
+    upload.name = f"{roster_import.pk}{Path(upload.name).suffix.lower()}"
+    return upload
+
+
+def roster_import_confirm(
+    *, roster_import: RosterImport, reopen_closed_posts: bool = False, preview_digest: str | None = None,
+) -> bool:
+    """Announce a checked file ready to apply, with the administrator's choice about the closed posts it would
+    reopen (kept closed unless ``reopen_closed_posts``). Only a valid import moves on, and only once: a second
+    click (or a second administrator) finds it confirmed and queues nothing. ``preview_digest`` names the
+    preview the choice was made on (RosterImport.changes_digest): a confirmation sent from a page older than
+    the preview now shown moves nothing."""
+    if preview_digest is not None and preview_digest != roster_import.changes_digest:
+        return False
+    moved = RosterImport.objects.filter(
+        # The same preview as the one read: applying shows a new one (rechecked_at) when the roster changed.
+        pk=roster_import.pk, status=RosterImport.Status.VALID, rechecked_at=roster_import.rechecked_at,
+    ).update(
+        status=RosterImport.Status.CONFIRMED, done=0,
+        reopen_closed_posts=bool(reopen_closed_posts) if roster_import.reopenings else None,
     )
     if moved:
         job_announce(roster_import, step="apply")
@@ -777,11 +916,35 @@ def roster_import_confirm(*, roster_import: RosterImport) -> bool:
     return bool(moved)
 
 
+def roster_import_retry(*, roster_import: RosterImport, upload) -> bool:
+    """Start a failed import again with its file uploaded anew (the first upload was deleted when it failed:
+    it holds ID numbers): checked again from the start, then confirmed as any import. False if the import is
+    not failed."""
+    if roster_import.status != RosterImport.Status.FAILED:
+        return False
+    with transaction.atomic():
+        locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+        if locked.status != RosterImport.Status.FAILED:
+            return False
+        if locked.file:
+            locked.file.delete(save=False)
+        locked.file_name = upload.name[:255]
+        locked.file = _stored_upload(locked, upload)
+        locked.save(update_fields=["file", "file_name"])
+        retried = job_retry(
+            locked, errors=[], summary={}, changes=[], reopen_closed_posts=None, rechecked_at=None, total=0,
+        )
+    roster_import.refresh_from_db()
+    return retried
+
+
 def roster_import_validate(*, roster_import: RosterImport) -> None:
-    """Check every row; the import ends invalid (with every error) or valid (with a preview)."""
-    if roster_import.status not in {RosterImport.Status.PENDING, RosterImport.Status.VALIDATING}:
-        return  # already checked: a repeated task changes nothing
-    _set(roster_import, status=RosterImport.Status.VALIDATING, done=0, **_started())
+    """Check every row; the import ends invalid (with every error) or valid (with a preview). Takes only a
+    waiting import: a message delivered twice changes nothing."""
+    if not job_start(RosterImport, roster_import.pk, status=RosterImport.Status.VALIDATING,
+                     from_statuses=[RosterImport.Status.PENDING], done=0):
+        return
+    roster_import.refresh_from_db()
     with translation.override(roster_import.language or settings.LANGUAGE_CODE):
         try:
             rows, errors = _read_and_parse(roster_import)
@@ -797,19 +960,20 @@ def roster_import_validate(*, roster_import: RosterImport) -> None:
     else:
         _set(
             roster_import, status=RosterImport.Status.VALID, done=roster_import.total,
-            summary=plan.summary(), errors=[],
+            summary=plan.summary(), changes=plan.changes, errors=[], finished_at=timezone.now(),
         )
 
 
 def roster_import_apply(*, roster_import: RosterImport) -> None:
-    """Check again and write everything in one transaction. Safe to run twice: an applied import is
-    left alone, and a retry after a failure starts from the database as the rolled-back attempt left it."""
-    if roster_import.status == RosterImport.Status.DONE:
+    """Check again and write everything in one transaction. Takes only a confirmed import, so a message
+    delivered twice changes nothing; a retry after a failure (the task puts the import back to confirmed)
+    starts from the database as the rolled-back attempt left it."""
+    if not job_start(RosterImport, roster_import.pk, status=RosterImport.Status.APPLYING,
+                     from_statuses=[RosterImport.Status.CONFIRMED], done=0):
+        if roster_import.status not in {RosterImport.Status.DONE, RosterImport.Status.APPLYING}:
+            logger.warning("Roster import %s is %s, not confirmed; not applied.", roster_import.pk, roster_import.status)
         return
-    if roster_import.status not in {RosterImport.Status.VALID, RosterImport.Status.APPLYING}:
-        logger.warning("Roster import %s is %s, not checked; not applied.", roster_import.pk, roster_import.status)
-        return
-    _set(roster_import, status=RosterImport.Status.APPLYING, done=0, **_started())
+    roster_import.refresh_from_db()
     with translation.override(roster_import.language or settings.LANGUAGE_CODE):
         try:
             try:
@@ -832,31 +996,47 @@ def _apply_checked(roster_import: RosterImport) -> RowErrors | None:
     the database, None once it is applied (by this call or by another before it)."""
     rows, errors = _read_and_parse(roster_import)
     with transaction.atomic():
-        # Two workers given the same import: the second waits here, then finds it done.
+        # Two workers given the same import: the second waits here, then finds it done. The lock also shows the
+        # sweep that this import's worker is alive (academy.jobs.job_alive).
         locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
         if locked.status == RosterImport.Status.DONE:
             return None
-        plan = plan_rows(rows, scope=scope_for(roster_import.created_by), errors=errors)
+        plan = plan_rows(
+            rows, scope=scope_for(roster_import.created_by), errors=errors,
+            reopen_closed_posts=bool(locked.reopen_closed_posts),
+        )
         if errors:
             return errors
+        if plan.changes != locked.changes:
+            # The roster changed since the preview the administrator confirmed (a post ended, a person moved
+            # or renamed on their page), so their choice was about other rows: nothing is applied, and the
+            # new preview waits for a new confirmation.
+            _set(
+                roster_import, status=RosterImport.Status.VALID, done=roster_import.total,
+                summary={**plan.summary(), "posts_reopened": 0}, changes=plan.changes, reopen_closed_posts=None,
+                rechecked_at=timezone.now(), finished_at=timezone.now(),
+            )
+            logger.info("Roster import %s: the roster changed since its preview; shown again.", roster_import.pk)
+            return None
         apply_plan(plan)
+        if plan.names_before:
+            people_renamed.send(sender=Person, person_ids=list(plan.names_before))
         _finish(roster_import, RosterImport.Status.DONE, summary=plan.summary())
         # One entry per import, with its counts: tens of thousands of entries per file would bury the rest.
         audit_record(
             action=AuditAction.ROSTER_APPLIED, actor=roster_import.created_by, target=roster_import,
             region_code=roster_import.created_by.admin_region_id or "",
-            detail={"file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary()},
+            detail={
+                "file_name": roster_import.file_name, "rows": roster_import.total, **plan.summary(),
+                "reopen_closed_posts": locked.reopen_closed_posts,
+            },
         )
-        # People added or moved join this year's plans: courses listens (courses/receivers.py).
-        transaction.on_commit(lambda: roster_applied.send(sender=RosterImport, roster_import=roster_import))
+        # People added or moved join this year's plans: courses listens (courses/receivers.py) and records its jobs
+        # in this transaction, so that they commit with the roster or not at all (a worker dying once the roster is
+        # committed cannot lose them: the sweep sends a job never queued).
+        roster_applied.send(sender=RosterImport, roster_import=roster_import)
     logger.info("Roster import %s applied: %s", roster_import.pk, plan.summary())
     return None
-
-
-def roster_import_fail(*, import_id, message: str) -> None:
-    """Called when the background job gives up, so the page shows the failure instead of waiting."""
-    if job_fail(RosterImport, import_id, message=message):
-        _delete_file(RosterImport.objects.get(pk=import_id))
 
 
 def _read_and_parse(roster_import: RosterImport) -> tuple[list[RosterRow], RowErrors]:
@@ -883,11 +1063,6 @@ def _set(roster_import: RosterImport, **values) -> None:
     RosterImport.objects.filter(pk=roster_import.pk).update(**values)
 
 
-def _started() -> dict:
-    now = timezone.now()
-    return {"started_at": now, "last_alive_at": now}
-
-
 def _finish(roster_import: RosterImport, status: str, *, errors=None, summary=None) -> None:
     values = {"status": status, "finished_at": timezone.now(), "errors": errors or []}
     if summary is not None:
@@ -895,14 +1070,9 @@ def _finish(roster_import: RosterImport, status: str, *, errors=None, summary=No
     if status == RosterImport.Status.DONE:
         values["done"] = roster_import.total
     _set(roster_import, **values)
-    _delete_file(roster_import)
-
-
-def _delete_file(roster_import: RosterImport) -> None:
-    """The uploaded file holds resident ID numbers in clear; once the import is over it is not kept.
-    The record (who, when, what changed, which rows were wrong) stays."""
-    if roster_import.file:
-        transaction.on_commit(lambda: roster_import.file.storage.delete(roster_import.file.name))
+    # The uploaded file holds resident ID numbers in clear; once the import is over it is not kept. The record
+    # (who, when, what changed, which rows were wrong) stays.
+    job_files_delete_on_commit(RosterImport, roster_import.pk)
 
 
 # The template -----------------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ _MANAGED_RUN_LEVELS = {
 }
 
 
+def managed_run_levels(level: str) -> frozenset[str]:
+    """The run levels of the institutions an administrator of a region of ``level`` manages."""
+    return _MANAGED_RUN_LEVELS.get(level, frozenset())
+
+
 @dataclass(frozen=True)
 class Scope:
     """``region_code`` is the prefix of every code in scope; "" means every region, None means none."""
@@ -43,7 +48,7 @@ class Scope:
 
     @classmethod
     def of_region(cls, region) -> "Scope":
-        return cls(region_code=region.code, run_levels=_MANAGED_RUN_LEVELS.get(region.level, frozenset()))
+        return cls(region_code=region.code, run_levels=managed_run_levels(region.level))
 
     @property
     def is_empty(self) -> bool:

@@ -15,7 +15,7 @@ from django.db.models.functions import Substr
 from academy.accounts.models import CLAIMED
 
 from . import resident_id
-from .models import Institution, Person, Post, PostKind, Region, RegionLevel
+from .models import CODE_LENGTHS, Institution, Person, Post, PostKind, Region, RegionLevel
 from .scope import Scope
 
 # A post's place is shown as 杭州市 西湖区 西溪街道 XX村: a village post needs its region and three
@@ -41,6 +41,24 @@ def region_path_label(region: Region) -> str:
     return " ".join(reversed(names)) or region.name
 
 
+def region_path_labeller(*, under: str):
+    """region_path_label for many rows read as values (code, name) rather than objects, as the exports read
+    them: a function (code, name) -> label. Reads once the names of the regions above village level under
+    ``under`` ("" for all) and of its ancestors; a code's prefixes are its ancestors' codes."""
+    city = CODE_LENGTHS[RegionLevel.CITY]
+    above = [under[:length] for length in CODE_LENGTHS.values() if length < len(under)]
+    names = dict(
+        Region.objects.filter(Q(code__startswith=under) | Q(code__in=above))
+        .exclude(level=RegionLevel.VILLAGE).values_list("code", "name")
+    )
+
+    def label(code: str, name: str) -> str:
+        chain = [code[:length] for length in CODE_LENGTHS.values() if city <= length < len(code)]
+        return " ".join([*(names.get(ancestor, ancestor) for ancestor in chain), name]) if len(code) >= city else name
+
+    return label
+
+
 def post_place_label(post: Post) -> str:
     """Where a post is held: the institution's name, or the region's path."""
     if post.institution_id:
@@ -51,6 +69,22 @@ def post_place_label(post: Post) -> str:
 def region_choices(*, scope: Scope) -> list[tuple[str, str]]:
     """(code, label) for the regions in scope down to county level, in code order (a tree read top down)."""
     regions = scope.regions(Region.objects.filter(level__in=FILTER_LEVELS)).select_related("parent")
+    return [(region.code, region_path_label(region)) for region in regions.order_by("code")]
+
+
+def region_drill_choices(*, scope: Scope, code: str = "") -> list[tuple[str, str]]:
+    """(code, label) for a region filter that drills down: the regions in scope on the way down to ``code``
+    (itself included) and those one level below it, or one level below the top of the scope when nothing is
+    chosen. Tens of options at any level, where region_choices lists a nation's thousands of counties."""
+    if scope.is_empty:
+        return []
+    chosen = code if code and scope.contains_region_code(code) else ""
+    way_down = Q(code__in=[chosen[:length] for length in CODE_LENGTHS.values() if length <= len(chosen)])
+    if chosen or scope.region_code:
+        below = Q(parent_id=chosen or scope.region_code)
+    else:
+        below = Q(parent__isnull=True)
+    regions = scope.regions(Region.objects.filter(way_down | below)).select_related("parent__parent__parent")
     return [(region.code, region_path_label(region)) for region in regions.order_by("code")]
 
 

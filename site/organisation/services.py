@@ -9,7 +9,7 @@ import os
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from academy.accounts.services import account_for_person
+from academy.accounts.services import account_for_person, account_phone_taken
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_record
 
@@ -17,9 +17,25 @@ from . import resident_id
 from .models import Institution, Person, Post, ProfessionalCategory, Region, RegionLevel
 from .rules import post_place_error
 from .scope import PersonChangeRefused, person_check_manageable, scope_for
+from .signals import people_renamed
 
 class PostRefused(Exception):
     """A post that cannot be opened: the person already holds it, open, in that place."""
+
+
+class AlreadyTaken(Exception):
+    """A value the database keeps to one row (a person's ID number, an account's mobile number, a division
+    code, an institution code) that another administrator gave a moment ago: the form's own check passed, the
+    database refused. ``field`` is the form field at fault, ``message`` names the conflict."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _id_number_refusal() -> AlreadyTaken:
+    return AlreadyTaken("id_number", _("Another person already has this resident ID number."))
 
 
 # The fields an ID number is stored in, named "id_number" in the audit trail (never with its value).
@@ -35,7 +51,14 @@ def person_create(
         raise ValueError(error)
     person = Person(name=name.strip(), sex=sex, mobile=mobile, professional_category=professional_category)
     person.set_id_number(id_number)
-    person.save()
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        # One person per ID number (its digest is unique): someone added the same person a moment ago.
+        if person_find_by_id_number(id_number) is None:
+            raise
+        raise _id_number_refusal() from None
     audit_record(
         action=AuditAction.PERSON_CREATED, actor=actor, target=person,
         region_code=getattr(actor, "admin_region_id", None) or "",
@@ -71,14 +94,34 @@ def person_update(*, person: Person, actor, id_number: str | None = None, **fiel
         changed += _ID_NUMBER_FIELDS
         audited.append("id_number")
     if changed:
-        person.save(update_fields=[*changed, "updated_at"])
+        try:
+            with transaction.atomic():
+                person.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError:
+            # Another person was given this ID number at the same moment (the digest is unique).
+            if "id_number_digest" not in changed or not _id_number_taken(person):
+                raise
+            raise _id_number_refusal() from None
         audit_record(
             action=AuditAction.PERSON_CHANGED, actor=actor, target=person,
             region_code=_person_region_code(person), detail={"fields": sorted(audited)},
         )
+        if "name" in changed:
+            people_renamed.send(sender=Person, person_ids=[person.pk])
     if "mobile" in changed:
-        account_for_person(person=person, actor=actor)
+        try:
+            with transaction.atomic():
+                account_for_person(person=person, actor=actor)
+        except IntegrityError:
+            # The number became another account's sign-in number a moment ago (users' phones are unique).
+            if not account_phone_taken(phone=person.mobile, person=person):
+                raise
+            raise AlreadyTaken("mobile", _("This mobile number already signs in to another account.")) from None
     return person
+
+
+def _id_number_taken(person: Person) -> bool:
+    return Person.objects.filter(id_number_digest=person.id_number_digest).exclude(pk=person.pk).exists()
 
 
 @transaction.atomic
@@ -147,7 +190,18 @@ def post_close(*, post: Post, end_date: datetime.date, actor) -> Post:
 def institution_save(*, institution: Institution) -> Institution:
     """Create or change an institution. A post in an institution carries the institution's region (every
     scope filter relies on it), so moving the institution moves its posts with it."""
-    institution.save()
+    try:
+        with transaction.atomic():
+            institution.save()
+    except IntegrityError:
+        # The code is unique: another administrator added an institution with it a moment ago.
+        existing = Institution.objects.filter(code=institution.code).exclude(pk=institution.pk).first()
+        if existing is None:
+            raise
+        raise AlreadyTaken(
+            "code", _("The institution code %(code)s already belongs to %(name)s.")
+            % {"code": institution.code, "name": existing.name}
+        ) from None
     Post.objects.filter(institution=institution).exclude(region=institution.region).update(region=institution.region)
     return institution
 
@@ -156,6 +210,16 @@ def village_create(*, township: Region, code: str, name: str) -> Region:
     """A village entered by an administrator: a real one, unlike the synthesised demo villages."""
     if township.level != RegionLevel.TOWNSHIP or not code.startswith(township.code) or len(code) != 12:
         raise ValueError("A village code is its township's code followed by three digits.")
-    return Region.objects.create(
-        code=code, name=name.strip(), level=RegionLevel.VILLAGE, parent=township, is_synthetic=False
-    )
+    try:
+        with transaction.atomic():
+            return Region.objects.create(
+                code=code, name=name.strip(), level=RegionLevel.VILLAGE, parent=township, is_synthetic=False
+            )
+    except IntegrityError:
+        # The code is the key: another administrator added this village a moment ago.
+        existing = Region.objects.filter(code=code).first()
+        if existing is None:
+            raise
+        raise AlreadyTaken(
+            "code_suffix", _("Code %(code)s already belongs to %(name)s.") % {"code": code, "name": existing.name}
+        ) from None

@@ -2,9 +2,10 @@
 by id and calls one function of roster.py, where the work and its rules live.
 
 Both are queued on commit by receivers.py when roster.py announces the import ready, and both are safe to
-run again: a retry after a lost database connection, or a message delivered twice (tasks are acknowledged
-late), changes nothing that was already done. When a task gives up, its base (academy.job_tasks) marks the
-import failed, and the uploaded file is deleted.
+run again: each takes the import only from its waiting status, so a message delivered twice (tasks are
+acknowledged late) does nothing, and a retry after a lost database connection (the import put back to
+waiting by academy.job_tasks) starts from the database as it then is. When a task gives up, the import is
+marked failed and its uploaded file deleted (academy.jobs).
 """
 from celery import shared_task
 from django.db import IntegrityError, InterfaceError, OperationalError
@@ -19,18 +20,15 @@ from .models import RosterImport
 RETRY_ON = (OperationalError, InterfaceError, IntegrityError)
 
 
-class RosterImportTask(JobTask):
-    job_model = RosterImport
-
-    def job_failed(self, job_id, *, message: str) -> None:
-        roster.roster_import_fail(import_id=job_id, message=message)
-
-
-@shared_task(base=RosterImportTask, autoretry_for=RETRY_ON, max_retries=3, retry_backoff=5, retry_jitter=True)
+@shared_task(
+    base=JobTask, job_model=RosterImport, autoretry_for=RETRY_ON, max_retries=3, retry_backoff=5, retry_jitter=True
+)
 def validate_roster_import(import_id: str) -> None:
     roster.roster_import_validate(roster_import=RosterImport.objects.get(pk=import_id))
 
 
-@shared_task(base=RosterImportTask, autoretry_for=RETRY_ON, max_retries=3, retry_backoff=5, retry_jitter=True)
+@shared_task(
+    base=JobTask, job_model=RosterImport, autoretry_for=RETRY_ON, max_retries=3, retry_backoff=5, retry_jitter=True
+)
 def apply_roster_import(import_id: str) -> None:
     roster.roster_import_apply(roster_import=RosterImport.objects.get(pk=import_id))

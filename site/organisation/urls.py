@@ -25,6 +25,7 @@ urlpatterns = [
     path("imports/<uuid:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<uuid:pk>/status/", imports.import_status, name="import_status"),
     path("imports/<uuid:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<uuid:pk>/retry/", imports.import_retry, name="import_retry"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.<str:file_format>", audit.audit_export, name="audit_export"),
 ]

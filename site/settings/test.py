@@ -11,6 +11,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "academy.accounts.sms.OutboxSMSBackend"
 
+# The tests' heartbeat timings are written for a 10-second interval (production: 30).
+COURSES_HEARTBEAT_SECONDS = 10
+
 # Static files straight from the source folders, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -137,3 +137,17 @@ def test_sign_in_with_a_mobile_number_written_the_chinese_way(client, claimed_tr
     response = sign_in(client, login, "a-long-secret-phrase")
     assert response.status_code == 302
     assert get_user(client).pk == claimed_trainee.pk
+
+
+@pytest.mark.parametrize("login, problem", [
+    ("1391234567", "You typed 10 digits."),
+    ("23912345678", "This one starts with 2."),
+    ("139l2345678", "Type only digits"),
+])
+def test_a_mistyped_mobile_number_is_named_as_the_problem_not_the_password(client, claimed_trainee, login, problem):
+    """A number that cannot be a mobile number was answered "username and/or password not correct" (there are
+    no usernames): the sign-in page says what to fix about the number, on its box."""
+    page = sign_in(client, login, "a-long-secret-phrase").content.decode()
+    assert "A mobile number has 11 digits and starts with 1." in page and problem in page
+    assert "username and/or password" not in page
+    assert not get_user(client).is_authenticated

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -14,6 +15,7 @@ from academy.accounts.services import account_for_person
 from academy.audit.models import AuditAction, AuditEntry
 from academy.organisation.services import person_update
 from tests.factories import PersonFactory, make_scope_world, user_with_role
+from tests.races import race
 
 REQUEST_CODE = reverse("account_request_login_code")
 CONFIRM_CODE = reverse("account_confirm_login_code")
@@ -317,3 +319,27 @@ def test_sessions_end_when_the_number_changes_whatever_the_store_holds(trainee, 
     services.mobile_change_confirm(user=trainee, code=pending)
     assert not get_user(other).is_authenticated
 
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_holders_confirming_the_same_number_at_once_leave_it_to_one(zhejiang_regions, world, trainee, sms_outbox):
+    # The same new number was entered by mistake for two people; both confirm it at the same moment. Sign-in
+    # numbers are unique: the first holder gets it, the second is told, and keeps her own number.
+    other = account_for_person(person=world.neighbour_director)
+    other.set_password("another-long-secret-phrase")
+    other.save()
+    for user in (trainee, other):
+        services.mobile_change_request(user=user, phone=NEW)
+    first_code, second_code = codes_sent_to(sms_outbox, NEW)
+    first, second = race(
+        lambda: services.mobile_change_confirm(user=trainee, code=first_code),
+        lambda: services.mobile_change_confirm(user=other, code=second_code),
+    )
+    assert first == trainee
+    assert isinstance(second, services.MobileChangeRefused)
+    assert str(second) == "This number now signs in to another account. Ask your administrator to check it."
+    assert dict(User.objects.filter(pk__in=[trainee.pk, other.pk]).values_list("pk", "phone")) == {
+        trainee.pk: NEW, other.pk: "13900000005",
+    }
+    assert MobileChange.objects.get().user == other  # hers still waits, for her administrator to sort out

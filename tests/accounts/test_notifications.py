@@ -3,7 +3,8 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 
-from academy.accounts.models import Notification, SentReminder
+from academy.accounts import messages
+from academy.accounts.models import Notification, SentReminder, TextMessageRecord
 from academy.accounts.notifications import SITE, notify, notify_once
 from tests.factories import UserFactory
 
@@ -20,23 +21,35 @@ def test_notify_puts_the_message_in_the_centre_and_sends_email_and_sms(
     reachable, sms_outbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        notification = notify(user=reachable, title="Training due soon", body="In 3 days.", url="/learn/")
+        notification = notify(
+            user=reachable, title="Training due soon", body="In 3 days.", url="/learn/",
+            sms=messages.TRAINING_DUE.bind(plan="2026年儿童主任年度培训", deadline="2026年11月30日", days=3),
+        )
     assert Notification.objects.get(user=reachable) == notification
     assert [(message.to, message.subject) for message in mail.outbox] == [(["chen@example.org"], "Training due soon")]
     assert "In 3 days." in mail.outbox[0].body
     assert "http://" in mail.outbox[0].body and "/learn/" in mail.outbox[0].body  # a link that works from a mailbox
-    assert sms_outbox == [("13955556666", "Training due soon: In 3 days.")]
+    assert sms_outbox == [("13955556666", "“2026年儿童主任年度培训” is due on 2026年11月30日 (days left: 3) and your training is not complete.")]
+    record = TextMessageRecord.objects.get()
+    assert (record.user, record.message, record.phone, record.status) == (reachable, "training_due", "139****6666", "sent")
 
 
 def test_notify_uses_only_the_contact_details_the_account_has(db, sms_outbox, django_capture_on_commit_callbacks):
     no_email = UserFactory(email=None, phone="13900000001")
     no_phone = UserFactory(email="li@example.org", phone=None)
     with django_capture_on_commit_callbacks(execute=True):
-        notify(user=no_email, title="A", body="a")
-        notify(user=no_phone, title="B", body="b")
+        notify(user=no_email, title="A", body="a", sms=messages.MOBILE_CHANGED.bind(phone="139****0001"))
+        notify(user=no_phone, title="B", body="b", sms=messages.MOBILE_CHANGED.bind(phone="139****0002"))
     assert [message.to for message in mail.outbox] == [["li@example.org"]]
-    assert sms_outbox == [("13900000001", "A: a")]
+    assert [phone for phone, _text in sms_outbox] == ["13900000001"]
     assert Notification.objects.count() == 2
+
+
+def test_a_notification_without_a_catalogue_message_sends_no_sms(reachable, sms_outbox, django_capture_on_commit_callbacks):
+    # Gateways send approved templates only: free text never goes out by SMS.
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(user=reachable, title="A", body="a")
+    assert len(mail.outbox) == 1 and sms_outbox == []
 
 
 def test_notify_on_the_site_channel_only_sends_no_email_or_sms(reachable, sms_outbox, django_capture_on_commit_callbacks):
@@ -56,9 +69,10 @@ def test_nothing_leaves_when_the_transaction_rolls_back(reachable, sms_outbox, d
 
 def test_notify_once_sends_a_reminder_once(reachable, sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        first = notify_once(user=reachable, kind="due_14", subject="plan:1", title="A", body="a")
-        second = notify_once(user=reachable, kind="due_14", subject="plan:1", title="A", body="a")
-        other_subject = notify_once(user=reachable, kind="due_14", subject="plan:2", title="B", body="b")
+        sms = messages.TRAINING_DUE_TODAY.bind(plan="2026年儿童主任年度培训")
+        first = notify_once(user=reachable, kind="due_14", subject="plan:1", title="A", body="a", sms=sms)
+        second = notify_once(user=reachable, kind="due_14", subject="plan:1", title="A", body="a", sms=sms)
+        other_subject = notify_once(user=reachable, kind="due_14", subject="plan:2", title="B", body="b", sms=sms)
     assert (first, second, other_subject) == (True, False, True)
     assert Notification.objects.count() == 2 and len(mail.outbox) == 2 and len(sms_outbox) == 2
     assert SentReminder.objects.filter(user=reachable).count() == 2

@@ -37,3 +37,10 @@ def test_every_box_for_a_mobile_number_opens_the_number_pad(db):
     ]
     for box in boxes:
         assert 'type="tel"' in box and 'inputmode="numeric"' in box
+
+
+@pytest.mark.parametrize("typed", ["1391234567", "23912345678", "139l2345678"])
+def test_the_problem_reads_as_chinese_without_a_western_space_between_its_sentences(typed):
+    with translation.override("zh-hans"):
+        message = phone.problem(typed)
+    assert message.startswith("手机号码为以1开头的11位数字。") and "。 " not in message

@@ -11,6 +11,7 @@ import pytest
 
 from academy.organisation.models import PostKind, Region, RunLevel
 from courses import coverage
+from courses.plans import assignment_copies
 from courses.models import PlanAssignment, PlanStatus, TrainingPlan
 from courses.years import training_year
 from tests.factories import InstitutionFactory, PersonFactory, PostFactory, RegionFactory
@@ -53,6 +54,7 @@ def assign(plan, region, status=PlanStatus.NOT_STARTED, *, name=None, mobile=Non
     return PlanAssignment.objects.create(
         plan=plan, person=person, region=region, status=status, credit_hours=hours,
         completed_on=plan.opens_on if status == PlanStatus.COMPLETED else None,
+        **assignment_copies(plan=plan, person_name=person.name),
     )
 
 

@@ -9,10 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from academy.accounts import phone
 from academy.audit.models import AuditAction, AuditEntry
+from academy.jobs import jobs_sweep
 from academy.organisation.models import Person, PostKind, Region
+from academy.organisation.scope import scope_for
+from academy.organisation.selectors import region_path_label
 from academy.storage import private_storage
-from analytics import exports
+from analytics import exports, selectors
 from analytics.models import ExportJob
 from courses.years import training_year
 from tests.factories import user_with_role
@@ -223,3 +227,77 @@ def test_an_export_of_people_is_recorded_in_the_audit_trail(client, world, djang
     assert entry.detail["export"] == "untrained" and entry.detail["rows"] == job.total == 4
     request_export(client, django_capture_on_commit_callbacks, kind="coverage", tier=DIRECTORS)
     assert AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_EXPORTED).count() == 1  # counts only
+
+
+# --- A worker lost while writing, and the retry -----------------------------------------------------------------
+
+
+def test_an_export_whose_worker_died_is_failed_its_partial_file_deleted_and_its_retry_writes_it_whole(
+    client, world, django_capture_on_commit_callbacks,
+):
+    user = user_with_role("county_admin")
+    client.force_login(user)
+    job = request_export(client, django_capture_on_commit_callbacks)
+    partial = job.file.name
+    # As a worker killed while storing the file leaves it: running, the name recorded, part of the rows on disk.
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, last_alive_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    with private_storage().open(partial, "wb") as file:
+        file.write("Name,Region\n上城在训,".encode())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep(queue_empty=True)
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and not job.file and not private_storage().exists(partial)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "The export could not be written." in page
+    assert "Writing it again makes the whole file anew" in page and "Download" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("analytics:export_retry", args=[job.pk]))
+    assert response.status_code == 302 and response.url == job.get_absolute_url()
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE and job.file.name == partial
+    assert len(csv_rows(download(client, job))) == 5  # the heading and the four rows, whole
+
+
+def test_only_the_owner_retries_an_export_and_only_a_failed_one(client, world, django_capture_on_commit_callbacks):
+    owner = user_with_role("county_admin")
+    client.force_login(owner)
+    job = request_export(client, django_capture_on_commit_callbacks)
+    response = client.post(reverse("analytics:export_retry", args=[job.pk]), follow=True)
+    assert "Only a failed export can be retried." in response.content.decode()
+
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)
+    client.force_login(user_with_role("county_admin"))
+    assert client.post(reverse("analytics:export_retry", args=[job.pk])).status_code == 404
+    assert ExportJob.objects.get(pk=job.pk).status == ExportJob.Status.FAILED
+
+
+@pytest.mark.parametrize("role,region", [("city_admin", ""), ("county_admin", ""), ("province_admin", "330102")])
+def test_the_export_rows_are_the_list_rows_as_the_page_shows_them(client, world, django_capture_on_commit_callbacks,
+                                                                  role, region):
+    """Read as plain values, the export still writes what the list's model rows give: the same columns, the
+    region's path, the masked mobile outside the scope rule, and the formula guard."""
+    Person.objects.filter(pk=world.people.home_missing.person_id).update(name="=HYPERLINK(\"http://x\")")
+    user = user_with_role(role)
+    client.force_login(user)
+    job = request_export(client, django_capture_on_commit_callbacks, status="all", region=region)
+    written = csv_rows(download(client, job))
+    expected = [
+        [
+            ("'" + row.person.name) if row.person.name.startswith("=") else row.person.name,
+            region_path_label(row.region), row.region_id, row.plan.get_post_kind_display(), row.plan.title,
+            row.get_status_display(), str(float(row.credit_hours)),
+            row.completed_on.isoformat() if row.completed_on else "",
+            row.person.mobile if row.mobile_visible else phone.mask(row.person.mobile),
+        ]
+        for row in selectors.assignments_list(
+            scope=scope_for(user), year=training_year(), region_code=region, status="all"
+        )
+    ]
+    assert written[0] == [str(label) for label in exports._untrained_header()]
+    assert written[1:] == expected and len(expected) > 2
+    assert job.total == job.done == len(expected)

@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from academy.organisation.models import (
     Institution, InstitutionKind, Post, PostKind, ProfessionalCategory, Region, RunLevel,
@@ -19,6 +20,7 @@ from analytics.models import Indicator, IndicatorValue
 from courses import coverage
 from courses.models import PlanAssignment, PlanStatus
 from tests.factories import InstitutionFactory, PersonFactory, PostFactory, user_with_role
+from tests.races import race
 
 from .conftest import assign, make_plan, make_village
 
@@ -140,6 +142,21 @@ def test_saving_records_updates_and_removes_values_all_together():
             "care_standard": (Decimal("24000"), ""), "head_training_rate": (Decimal("90"), ""),
         }, user=admin)
     assert not IndicatorValue.objects.filter(year=2025).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_administrators_recording_one_year_at_once_leave_one_value(zhejiang_regions):
+    # One value an indicator a year (indicator_value_once_a_year): the later save is the value, as when one
+    # saves after the other.
+    indicators_seed()
+    first_admin, second_admin = user_with_role("province_admin"), user_with_role("province_admin")
+    race(
+        lambda: indicator_values_save(year=2024, values={"care_standard": (Decimal("22000"), "")}, user=first_admin),
+        lambda: indicator_values_save(year=2024, values={"care_standard": (Decimal("23000"), "")}, user=second_admin),
+    )
+    [value] = IndicatorValue.objects.all()
+    assert (value.value, value.recorded_by) == (Decimal("23000"), second_admin)
 
 
 # --- Platform values: training rates ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from academy.organisation.models import Region
 from analytics import monthly, tasks
-from analytics.models import MonthlyReport
+from analytics.models import MonthlyReport, MonthlyReportJob
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,13 +161,14 @@ def test_every_region_with_an_administrator_gets_its_report(monkeypatch):
     assert MonthlyReport.objects.count() == 3 and len(mail.outbox) == 3
 
 
-def test_the_beat_task_reports_on_the_month_just_ended(monkeypatch):
+def test_the_beat_task_reports_on_the_month_just_ended(monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(monthly, "dashboards_build", lambda **arguments: [])
     monkeypatch.setattr(timezone, "localdate", lambda *arguments: datetime.date(2026, 11, 1))
     administrator("330102", email="county@example.org")
     administrator("3301", email="city@example.org")
 
-    assert tasks.generate_monthly_reports() == 2  # tasks run in process in the tests
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.generate_monthly_reports() == 2  # one job per region, run in process in the tests
 
     assert sorted(MonthlyReport.objects.values_list("region_id", "month")) == [
         ("3301", OCTOBER), ("330102", OCTOBER)
@@ -186,3 +187,42 @@ def test_beat_runs_the_monthly_reports_on_the_first_at_six_china_time():
     assert entry["task"] == tasks.generate_monthly_reports.name
     assert entry["schedule"] == crontab(day_of_month=1, hour=6, minute=0)
     assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
+
+
+# --- As background jobs ------------------------------------------------------------------------------------
+
+
+def test_the_monthly_jobs_are_recorded_once_per_region_and_month(monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(monthly, "dashboards_build", lambda **arguments: [])
+    administrator("3301", email="city@example.org")
+    administrator("330102", email="county@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True) as first_run:
+        jobs = monthly.monthly_reports_start(month=OCTOBER)
+    with django_capture_on_commit_callbacks(execute=True) as second_run:
+        assert monthly.monthly_reports_start(month=OCTOBER) == jobs  # the beat run twice: nothing started again
+
+    assert len(first_run) == 2 and not second_run
+    assert all(job.status == MonthlyReportJob.Status.DONE and job.report for job in MonthlyReportJob.objects.all())
+    assert MonthlyReport.objects.count() == 2 and len(mail.outbox) == 2
+
+
+def test_a_failed_report_is_made_by_its_retry_and_emailed_once(monkeypatch, django_capture_on_commit_callbacks):
+    administrator("3301", email="city@example.org")
+
+    def broken(**arguments):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(monthly, "dashboards_build", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        monthly.monthly_reports_start(month=OCTOBER)
+    job = MonthlyReportJob.objects.get()
+    assert job.status == MonthlyReportJob.Status.FAILED and "out of memory" in job.failure_message
+
+    monkeypatch.setattr(monthly, "dashboards_build", lambda **arguments: [])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert monthly.monthly_report_retry(job=job)
+    job.refresh_from_db()
+    assert job.status == MonthlyReportJob.Status.DONE and job.report.region_id == "3301"
+    assert len(mail.outbox) == 1
+    assert not monthly.monthly_report_retry(job=job)

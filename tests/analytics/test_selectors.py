@@ -230,3 +230,81 @@ def test_the_joiner_and_leaver_rule_is_in_words(world):
     rule = plans.plan_rule_text(world.plans.home)
     year = training_year()
     assert f"{year}-10-31" in rule and f"{year}-03-31" in rule
+
+
+# --- Keyset pages of the list ---------------------------------------------------------------------------
+
+
+def walk(filters, sort, size):
+    """Every page from the first by the "next" links, then back from the last by the "previous" links."""
+    forward, page = [], selectors.assignments_page(sort=sort, size=size, **filters)
+    forward.append([row.pk for row in page.rows])
+    while page.after is not None:
+        page = selectors.assignments_page(sort=sort, size=size, after=page.after, **filters)
+        forward.append([row.pk for row in page.rows])
+    backward = [forward[-1]]
+    while page.before is not None:
+        page = selectors.assignments_page(sort=sort, size=size, before=page.before, **filters)
+        backward.insert(0, [row.pk for row in page.rows])
+    return forward, backward
+
+
+@pytest.mark.parametrize("sort", sorted(selectors.ASSIGNMENT_ORDERINGS))
+def test_keyset_pages_follow_the_sort_without_gaps_or_repeats(world, sort):
+    """Names repeat (ties on the first key are broken by the id), hours and statuses vary."""
+    statuses = [PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS, PlanStatus.COMPLETED]
+    for number in range(17):
+        assign(world.plans.home, world.villages.home_b if number % 2 else world.villages.home_a,
+               statuses[number % 3], name=f"张{number % 4}", hours=number % 5)
+    filters = {"scope": Scope.of_region(Region.objects.get(code="3301")), "year": training_year(),
+               "status": selectors.ANY_STATUS}
+    whole = [assignment.pk for assignment in selectors.assignments_list(sort=sort, **filters)]
+    forward, backward = walk(filters, sort, size=4)
+    assert [pk for page in forward for pk in page] == whole
+    assert all(len(page) == 4 for page in forward[:-1])
+    assert backward == forward
+
+
+def test_a_keyset_page_keeps_to_the_scope_and_the_mobile_rule(world):
+    filters = {"scope": Scope.of_region(Region.objects.get(code="330102")), "year": training_year(),
+               "status": selectors.ANY_STATUS}
+    forward, _backward = walk(filters, "name", size=2)
+    names = {PlanAssignment.objects.get(pk=pk).person.name for page in forward for pk in page}
+    assert names == {"上城已训", "上城在训", "上城未训", "上城督导未训", "省院长未训", "区院长已训"}
+    # A page asked to start from a row outside the list (another county's, guessed) starts at the top.
+    foreign = world.people.neighbour_missing.pk
+    assert [row.pk for row in selectors.assignments_page(sort="name", size=2, after=foreign, **filters).rows] == forward[0]
+    rows = selectors.assignments_page(sort="name", size=10, **filters).rows
+    listed = {row.person.name: row.mobile_visible for row in selectors.assignments_list(**filters)}
+    assert {row.person.name: row.mobile_visible for row in rows} == listed
+    assert listed["省院长未训"] is False and listed["上城未训"] is True
+
+
+def test_rows_added_between_pages_are_neither_repeated_nor_skipped_before_the_key(world):
+    filters = {"scope": Scope.of_region(Region.objects.get(code="330102")), "year": training_year(),
+               "status": selectors.ANY_STATUS}
+    first = selectors.assignments_page(size=3, **filters)
+    assign(world.plans.home, world.villages.home_a, name="一")  # sorts before every name on page 1
+    assign(world.plans.home, world.villages.home_a, name="龘")  # sorts after every name
+    second = selectors.assignments_page(size=3, after=first.after, **filters)
+    seen = [row.pk for row in first.rows] + [row.pk for row in second.rows]
+    assert len(set(seen)) == len(seen)
+    last_seen = PlanAssignment.objects.get(pk=first.after).person.name
+    assert all(row.person.name >= last_seen for row in second.rows)
+
+
+@pytest.mark.parametrize("status", [selectors.NOT_COMPLETED, selectors.ANY_STATUS, *PlanStatus.values])
+@pytest.mark.parametrize("code,post_kind,region", [
+    ("330102", "", ""), ("330102", PostKind.CHILD_DIRECTOR, "330102001"), ("3301", "", "330105"),
+    ("3301", PostKind.INSTITUTION_HEAD, ""), ("33", "", ""), (None, "", ""), (None, PostKind.CHILD_DIRECTOR, "3302"),
+])
+def test_the_list_count_is_the_coverage_figure_and_the_rows(world, status, code, post_kind, region):
+    scope = Scope.of_region(Region.objects.get(code=code)) if code else Scope.everything()
+    arguments = {"scope": scope, "year": training_year(), "post_kind": post_kind, "region_code": region, "status": status}
+    assert selectors.assignments_count(**arguments) == selectors.assignments_list(**arguments).count()
+
+
+def test_the_list_count_of_a_region_outside_the_scope_is_nothing(world):
+    county = Scope.of_region(Region.objects.get(code="330102"))
+    assert selectors.assignments_count(scope=county, year=training_year(), region_code="330105") == 0
+    assert selectors.assignments_count(scope=Scope.nothing(), year=training_year()) == 0

@@ -3,6 +3,7 @@ import pytest
 from django.urls import reverse
 
 from academy.organisation.models import PostKind
+from academy.organisation.services import person_update
 from courses.years import training_year
 from tests.factories import user_with_role
 
@@ -192,3 +193,32 @@ def test_my_learning_shows_the_trainees_obligations(client, world):
     assert "Required training this year" in page
     assert world.plans.home.title in page
     assert f"Deadline {training_year()}-12-31" in page
+
+
+def region_options(response) -> list[str]:
+    return [code for code, _label in response.context["form"].fields["region"].choices if code]
+
+
+def test_the_region_filter_offers_the_next_level_down_from_the_region_chosen(client, world):
+    """A nation has thousands of counties: the select lists the chosen region's way up and the level below it."""
+    signed_in(client, "province_admin")
+    top = region_options(client.get(reverse("analytics:people_list")))
+    assert "3301" in top and "3302" in top and "330102" not in top
+    city = region_options(client.get(reverse("analytics:people_list"), {"region": "3301"}))
+    assert "3301" in city and "330102" in city and "330105" in city and "330203" not in city
+    township = region_options(client.get(reverse("analytics:people_list"), {"region": "330102001"}))
+    assert {"3301", "330102", "330102001", world.villages.home_a.code} <= set(township)
+    assert "330105" not in township
+
+
+def test_the_region_filter_never_offers_a_region_outside_the_scope(client, world):
+    signed_in(client, "county_admin", "330102")
+    assert not {"33", "3301"} & set(region_options(client.get(reverse("analytics:people_list"))))
+    assert "330102001" in region_options(client.get(reverse("analytics:people_list")))
+
+
+def test_the_list_follows_a_rename_in_its_name_order(client, world):
+    signed_in(client, "county_admin", "330102")
+    person_update(person=world.people.home_missing.person, actor=None, name="一上城")
+    names = [row.person.name for row in client.get(reverse("analytics:people_list"), {"tier": DIRECTORS}).context["rows"]]
+    assert names[0] == "一上城"

@@ -7,8 +7,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from academy.jobs import JOB_INTERRUPTED
 from academy.organisation.models import Region
-from analytics.models import Indicator, IndicatorValue, MonthlyReport
+from analytics import monthly
+from analytics.models import Indicator, IndicatorValue, MonthlyReport, MonthlyReportJob
 from analytics.views_reports import REPORTS_PER_PAGE
 from tests.factories import user_with_role
 
@@ -194,3 +196,42 @@ def test_saved_values_appear_in_the_indicator_table(client):
     assert f'href="{dashboard_url}?year=2024"' in client.get(EDIT, {"year": 2024}).content.decode()
     page = client.get(dashboard_url, {"year": 2024}).content.decode()
     assert "22,000" in page and "2024: 省民政厅年报" in page
+
+
+# --- Reports being made, and their retry ---------------------------------------------------------------------
+
+
+def report_job(code: str, status: str, **fields) -> MonthlyReportJob:
+    return MonthlyReportJob.objects.create(
+        region=Region.objects.get(code=code), month=datetime.date(2026, 10, 1), status=status, **fields
+    )
+
+
+def test_a_failed_report_is_listed_with_its_reason_and_retried_from_the_archive(
+    client, monkeypatch, django_capture_on_commit_callbacks,
+):
+    monkeypatch.setattr(monthly, "dashboards_build", lambda **arguments: [])
+    signed_in(client, "city_admin", "3301")
+    failed = report_job("330102", MonthlyReportJob.Status.FAILED, failure_message=JOB_INTERRUPTED)
+    waiting = report_job("3301", MonthlyReportJob.Status.PENDING)
+    report_job("3302", MonthlyReportJob.Status.FAILED)  # another city's
+
+    page = client.get(REPORTS).content.decode()
+    assert "Reports being made" in page
+    assert page.count("data-report-job=") == 2 and str(waiting.pk) in page
+    assert "The background job was interrupted: the process running it stopped. It can be retried." in page
+    assert page.count("/retry/") == 1 and "The background service cannot be reached just now" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("analytics:report_job_retry", args=[failed.pk]))
+    assert response.status_code == 302 and response.url == REPORTS
+    failed.refresh_from_db()
+    assert failed.status == MonthlyReportJob.Status.DONE and failed.report.region_id == "330102"
+    assert ("330102", 10) in listed(client.get(REPORTS))
+
+
+def test_a_report_job_of_another_region_cannot_be_retried(client):
+    signed_in(client, "county_admin", "330102")
+    other = report_job("3301", MonthlyReportJob.Status.FAILED)
+    assert client.post(reverse("analytics:report_job_retry", args=[other.pk])).status_code == 404
+    assert MonthlyReportJob.objects.get(pk=other.pk).status == MonthlyReportJob.Status.FAILED

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from academy.organisation.models import PostKind, Region
+from academy.organisation.services import village_create
+
+from .helpers import WECHAT_USER_AGENT, roster_trainee
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
@@ -55,6 +60,23 @@ def phone_page(browser):
 
 
 @pytest.fixture
+def wechat_phone(browser):
+    """A phone (390×844) in WeChat's browser, whose network a test can cut (page.context.set_offline(True))."""
+    context, page = _page(
+        browser, PHONE, user_agent=WECHAT_USER_AGENT, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def director(zhejiang_regions):
+    """李春燕, the child director of 宝石山村 (西湖区), with a claimed trainee account."""
+    village = village_create(township=Region.objects.get(code="330106002"), code="330106002201", name="宝石山村")
+    return roster_trainee(name="李春燕", mobile="13957100001", kind=PostKind.CHILD_DIRECTOR, region=village)
+
+
+@pytest.fixture
 def desktop_page(browser):
     context, page = _page(browser, DESKTOP)
     yield page
@@ -97,3 +119,12 @@ def site_home(zhejiang_regions, wagtail_roots):
 
     call_command("load_demo_pages", stdout=io.StringIO())
     return HomePage.objects.get()
+
+
+@pytest.fixture
+def demo(site_home):
+    """The demo of the README on a small scale: 丽水市's roster, the demo accounts of every role, the courses
+    and the certification sessions (manage.py load_demo)."""
+    from django.core.management import call_command
+
+    call_command("load_demo", "--cities", "3311", "--small", stdout=io.StringIO())

@@ -10,6 +10,8 @@ study instead of its minimum of one minute (see ``short_study_time``).
 import dataclasses
 import datetime
 import io
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,17 +19,15 @@ from django.core.files import File
 from django.utils import timezone
 from pypdf import PdfReader
 
-from academy.organisation.models import PostKind, Region
-from academy.organisation.services import village_create
+from academy.organisation.models import PostKind
 from courses import progress
 from courses.models import (
-    CourseIndexPage, CoursePage, Enrolment, ExamDrawRule, ExamPage, LessonPage, LessonProgress, Question,
-    QuestionCategory, QuestionOption, Video,
+    AttentionPrompt, CourseIndexPage, CoursePage, Enrolment, ExamDrawRule, ExamPage, LessonPage, LessonProgress,
+    Question, QuestionCategory, QuestionOption, Video,
 )
 from courses.video import read_duration_seconds
 
-from .conftest import PHONE
-from .helpers import console_problems, roster_trainee, sign_in
+from .helpers import console_problems, press_play, sign_in
 
 VIDEO_FILE = Path(__file__).resolve().parents[1] / "data" / "short.mp4"
 COURSE_TITLE = "儿童主任履职基础"
@@ -124,12 +124,6 @@ def embedded_font_names(pdf: bytes) -> set[str]:
     return names
 
 
-@pytest.fixture
-def director(zhejiang_regions):
-    village = village_create(township=Region.objects.get(code="330106002"), code="330106002201", name="宝石山村")
-    return roster_trainee(name="李春燕", mobile="13957100001", kind=PostKind.CHILD_DIRECTOR, region=village)
-
-
 def test_director_completes_a_course_on_a_phone(
     live_server, short_study_time, director_course, director, phone_page, screenshot, artifacts
 ):
@@ -180,11 +174,11 @@ def test_director_completes_a_course_on_a_phone(
     video = page.locator("video[data-block-id]")
     assert video.get_attribute("playsinline") is not None
     assert video.get_attribute("autoplay") is None
-    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
-    assert page.evaluate("document.querySelector('video').duration") == pytest.approx(4, abs=0.1)
+    assert video.get_attribute("preload") == "none"  # not a byte of it before she presses play
     assert page.locator("[data-lesson-next]").is_hidden()
-    video.click()
+    press_play(video)
     page.wait_for_function("() => !document.querySelector('video').paused")
+    assert page.evaluate("document.querySelector('video').duration") == pytest.approx(4, abs=0.1)
     screenshot(page, "learning-4-video-lesson-playing-phone")
     page.wait_for_function("() => document.querySelector('video').ended", timeout=15000)
     page.locator("[data-lesson-next]").wait_for(state="visible", timeout=10000)
@@ -233,7 +227,7 @@ def test_director_completes_a_course_on_a_phone(
     screenshot(page, "learning-9-transcript-phone")
 
     # The PDF, fetched with the page's session: the name and the course title, in Chinese.
-    pdf_url = page.locator(".transcript-totals a.button").get_attribute("href")
+    pdf_url = page.locator(".transcript-document a.button[download]").get_attribute("href")
     response = page.request.get(live_server.url + pdf_url)
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -241,7 +235,8 @@ def test_director_completes_a_course_on_a_phone(
     text = "".join(pdf_page.extract_text() for pdf_page in PdfReader(io.BytesIO(response.body())).pages)
     assert "李春燕" in text
     assert COURSE_TITLE in text
-    assert embedded_font_names(response.body()) == {"DroidSansFallback"}
+    # Chinese in Droid Sans Fallback, Latin letters and digits in Liberation Sans: every font inside the file.
+    assert {"DroidSansFallback", "LiberationSans"} <= embedded_font_names(response.body())
 
     # Back on My learning, the course is among this year's completions.
     page.goto(live_server.url + "/learn/")
@@ -254,26 +249,7 @@ def test_director_completes_a_course_on_a_phone(
 # --- Issue 13 §1: a village signal that comes and goes ---------------------------------------------------
 
 LONG_VIDEO_FILE = Path(__file__).resolve().parents[1] / "data" / "forty-seconds.mp4"  # 40 s, 19 KB, no sound
-# WeChat's own browser on a cheap Android phone, as its requests name it.
-WECHAT_USER_AGENT = (
-    "Mozilla/5.0 (Linux; Android 10; V2026 Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230805 MMWEBID/6170 "
-    "MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64"
-)
 OFFLINE_NOTICE = "网络已断开，学习进度已保存在本机，恢复网络后自动上传，不会丢失。"
-
-
-@pytest.fixture
-def wechat_phone(browser):
-    """A phone (390×844) in WeChat, whose network the test can cut: page.context.set_offline(True)."""
-    context = browser.new_context(
-        viewport=PHONE, locale="zh-CN", user_agent=WECHAT_USER_AGENT, is_mobile=True, has_touch=True,
-        device_scale_factor=2,
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -323,13 +299,12 @@ def test_a_video_playing_through_30_seconds_without_network_still_completes(
     sign_in(page, live_server.url, "13957100001")
     page.goto(f"{live_server.url}/learn/lessons/{video_lesson.pk}/")
     video = page.locator("video[data-block-id]")
-    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
     page.evaluate(
         "() => { window.rewinds = 0; const video = document.querySelector('video'); let last = 0;"
         " video.addEventListener('timeupdate', () => { if (video.currentTime < last - 0.5) { window.rewinds += 1; }"
         " last = video.currentTime; }); }"
     )
-    video.click()
+    press_play(video)
     page.wait_for_function("() => document.querySelector('video').currentTime >= 6")  # a heartbeat went through
 
     page.context.set_offline(True)
@@ -397,3 +372,99 @@ def test_study_kept_offline_is_sent_when_the_lesson_is_opened_again(
     # Heartbeats a second apart each count whole seconds, so on a loaded machine some count none: wait long enough.
     page.locator("[data-lesson-next]").wait_for(state="visible", timeout=40000)
     assert page.locator("[data-lesson-offline]").is_hidden()
+
+
+# --- Issue 13 §2: attention checks (防挂机) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def attentive_course(field_course):
+    """The field course, its editors having turned attention checks on: one every 6 s of study on average (the
+    first within the first 6 s), 5 s to answer, so that the test takes seconds."""
+    CoursePage.objects.filter(pk=field_course.pk).update(
+        attention_checks=True, attention_interval_minutes=Decimal("0.1"), attention_answer_seconds=5
+    )
+    return field_course
+
+
+def counted(director, lesson):
+    """(study seconds, furthest watched, last heartbeat heard) as the server has them."""
+    row = LessonProgress.objects.get(person=director.person, lesson=lesson)
+    return row.study_seconds, next(iter(row.videos.values()), {}).get("furthest", 0), row.last_sequence
+
+
+def tap_the_number_asked(page, right=True):
+    question = page.locator("[data-attention-question]").inner_text()
+    number = re.search(r"\d", question).group(0)
+    buttons = page.locator(".attention-choice")
+    if right:
+        buttons.filter(has_text=number).click()
+    else:
+        buttons.filter(has_not_text=number).first.click()
+
+
+def test_a_missed_attention_check_stops_the_count_and_the_answer_starts_it_again(
+    live_server, settings, attentive_course, director, wechat_phone, screenshot
+):
+    settings.COURSES_HEARTBEAT_SECONDS = 1
+    page = wechat_phone
+    problems = console_problems(page)
+    _text_lesson, video_lesson = attentive_course.lessons()
+    sign_in(page, live_server.url, "13957100001")
+    page.goto(f"{live_server.url}/learn/lessons/{video_lesson.pk}/")
+    assert "请在 5 秒内点击" in page.locator(".lesson-attention-rule").inner_text()
+    press_play(page.locator("video[data-block-id]"))
+    page.wait_for_function("() => !document.querySelector('video').paused")
+
+    # The check comes at a moment the server drew, over the video, which it pauses.
+    # Heartbeats a second apart count whole seconds, so on a loaded machine study time grows slower than the clock.
+    overlay = page.locator("[data-attention]")
+    overlay.wait_for(state="visible", timeout=45_000)
+    assert page.evaluate("document.querySelector('video').paused") is True
+    assert page.locator("#attention-title").inner_text() == "您还在学习吗？"
+    assert re.fullmatch(r"请点击数字 \d。", page.locator("[data-attention-question]").inner_text())
+    buttons = page.locator(".attention-choice")
+    assert buttons.count() == 4
+    for index in range(4):
+        box = buttons.nth(index).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+    screenshot(page, "learning-13-attention-check-over-the-video-wechat-phone")
+    study, furthest, heard = counted(director, video_lesson)
+
+    # Not answered within 5 s: missed. The page goes on reporting, and the server counts nothing.
+    page.locator("[data-attention-overdue]").wait_for(state="visible", timeout=10_000)
+    page.wait_for_timeout(4000)
+    study_now, furthest_now, heard_now = counted(director, video_lesson)
+    assert (study_now, furthest_now) == (study, furthest)
+    assert heard_now >= heard + 5
+    screenshot(page, "learning-14-attention-check-missed-wechat-phone")
+
+    # Answered at last: the video plays on, the page says what the missed check cost, and study counts again.
+    tap_the_number_asked(page)
+    overlay.wait_for(state="hidden")
+    notice = page.locator("[data-attention-notice]")
+    assert notice.inner_text().startswith("已超过作答时限：这次确认记为错过")
+    missed = page.locator("[data-attention-missed]")
+    assert re.fullmatch(r"错过 1 次学习确认，0:\d\d 的学习时间未计入。", missed.inner_text())
+    prompt = AttentionPrompt.objects.get()
+    assert prompt.closed_at > prompt.answer_by and prompt.uncounted_seconds > 0  # what the heartbeats would have counted
+    page.wait_for_function("() => !document.querySelector('video').paused")
+    screenshot(page, "learning-15-attention-check-answered-late-wechat-phone")
+    for _attempt in range(20):
+        page.wait_for_timeout(500)
+        study_now, furthest_now, _heard = counted(director, video_lesson)
+        if study_now > study and furthest_now > furthest:
+            break
+    assert study_now > study and furthest_now > furthest
+
+    # The next check, answered wrong and then right, in time: not missed.
+    overlay.wait_for(state="visible", timeout=45_000)
+    tap_the_number_asked(page, right=False)
+    page.locator("[data-attention-result]").filter(has_text="点的不是要求的数字").wait_for()
+    screenshot(page, "learning-16-attention-check-wrong-number-wechat-phone")
+    tap_the_number_asked(page)
+    overlay.wait_for(state="hidden")
+    assert notice.inner_text() == "已确认，学习时间继续计入。"
+    assert missed.inner_text().startswith("错过 1 次学习确认")
+    assert AttentionPrompt.objects.filter(closed_at__isnull=False).count() == 2
+    assert problems == []

@@ -1,11 +1,15 @@
 """Issue 2 §7: a county administrator sees only their county's people: in the list, through search and at a
 guessed address. On a desktop and on a phone."""
+import csv
 import datetime
+import io
 
 import pytest
+from django.urls import reverse
 
+from academy.organisation import roster
 from academy.organisation.models import PostKind, Region, Sex
-from academy.organisation.services import village_create
+from academy.organisation.services import post_close, village_create
 from tests.factories import UserFactory, make_id_number
 
 from .helpers import console_problems, roster_trainee, sign_in
@@ -102,4 +106,82 @@ def test_county_administrator_sees_only_their_county(request, viewport, live_ser
     if device == "phone":
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, f"organisation-person-{device}")
+    assert problems == []
+
+
+# Issue 12: an import never undoes a later change without saying so. ------------------------------------
+
+IMPORT_ADMIN_MOBILE = "13957100031"
+
+
+@pytest.fixture
+def shangcheng_after_last_years_file(zhejiang_regions):
+    """上城区 as changes made since last year's roster file left it: 陈静 left 清波村 on 2024-06-30 and 王强 is
+    still the director of 清波村. Last year's file (written here) still has 陈静 at 清波村 and, edited since,
+    moves 王强 to 柳浪村 and renames him 王强国. The administrator of 上城区 signs in."""
+    township = Region.objects.get(code="330102001")
+    qingbo = village_create(township=township, code="330102001201", name="清波村")
+    village_create(township=township, code="330102001202", name="柳浪村")
+    chen = roster_trainee(name="陈静", mobile="13957100032", kind=PostKind.CHILD_DIRECTOR, region=qingbo).person
+    post_close(post=chen.posts.get(), end_date=datetime.date(2024, 6, 30), actor=None)
+    wang = roster_trainee(
+        name="王强", mobile="13957100033", kind=PostKind.CHILD_DIRECTOR, region=qingbo, sex=Sex.MALE,
+    ).person
+    UserFactory(phone=IMPORT_ADMIN_MOBILE, admin_region=Region.objects.get(code="330102"), password=ADMIN_PASSWORD)
+
+    rows = [
+        {"name": "陈静", "sex": "女", "id_number": chen.id_number, "mobile": "13957100032",
+         "region_code": "330102001201", "start_date": "2023-01-01"},
+        {"name": "王强国", "sex": "男", "id_number": wang.id_number, "mobile": "13957100033",
+         "region_code": "330102001202", "start_date": "2024-07-01"},
+    ]
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow([column.heading for column in roster.COLUMNS])
+    for row in rows:
+        row = {"professional_category": "无", "post": "儿童主任", **row}
+        writer.writerow([row.get(column.field, "") for column in roster.COLUMNS])
+    return chen, wang, output.getvalue().encode("utf-8-sig")
+
+
+def test_an_older_roster_file_lists_what_it_would_undo_and_reopens_only_by_choice(
+    phone_page, live_server, shangcheng_after_last_years_file, screenshot, tmp_path,
+):
+    chen, wang, file_bytes = shangcheng_after_last_years_file
+    page = phone_page
+    problems = console_problems(page)
+    upload = tmp_path / "上城区名册2023.csv"
+    upload.write_bytes(file_bytes)
+
+    sign_in(page, live_server.url, IMPORT_ADMIN_MOBILE, ADMIN_PASSWORD)
+    page.goto(live_server.url + reverse("organisation:import_new"))
+    page.locator("input[type=file]").set_input_files(str(upload))
+    with page.expect_navigation():
+        page.get_by_role("button", name="上传并检查").click()
+    page.wait_for_selector("table.import-change-rows")  # the check runs in process: the page shows its end
+
+    rows = page.locator("table.import-change-rows tbody tr").all_inner_texts()
+    assert len(rows) == 3
+    assert "重新开放已结束的岗位" in rows[0] and "结束日期2024-06-30" in rows[0] and chen.id_number_masked in rows[0]
+    assert "姓名变更" in rows[1] and "王强国" in rows[1]
+    assert "调动" in rows[2] and "清波村的岗位于前一天（2024-06-30）结束" in rows[2]
+    assert chen.id_number not in page.content() and wang.id_number not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "organisation-import-preview-phone")
+
+    # Confirming without saying what becomes of the closed post is not possible: the browser asks first.
+    page.get_by_role("button", name="确认导入").click()
+    assert page.locator("input[name=reopen_closed_posts]:invalid").count() == 2
+    assert "/confirm/" not in page.url
+
+    page.get_by_label("保持结束：结束日期不变").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认导入").click()
+    page.wait_for_selector("text=保持结束：结束日期2024-06-30")
+    screenshot(page, "organisation-import-applied-phone")
+
+    chen.refresh_from_db(), wang.refresh_from_db()
+    assert chen.posts.get().end_date == datetime.date(2024, 6, 30)
+    assert wang.name == "王强国"
+    assert list(wang.posts.filter(end_date__isnull=True).values_list("region_id", flat=True)) == ["330102001202"]
     assert problems == []

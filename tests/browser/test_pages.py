@@ -40,3 +40,23 @@ def test_sign_in_page(request, viewport, live_server, site_home, screenshot):
     assert page.locator("a[href='/accounts/login/code/']").is_visible()
     screenshot(page, f"pages-sign-in-{viewport.removesuffix('_page')}")
     assert problems == []
+
+
+def test_on_a_pc_the_menu_is_open_and_on_a_phone_behind_its_button(live_server, site_home, desktop_page, phone_page, screenshot):
+    desktop_page.goto(live_server.url + "/")
+    assert desktop_page.locator(".menu-panel a[href='/accounts/login/']").is_visible()
+    assert desktop_page.locator("details.menu summary").is_hidden()
+    screenshot(desktop_page, "pages-menu-desktop")
+
+    phone_page.goto(live_server.url + "/")
+    assert phone_page.locator(".menu-panel a[href='/accounts/login/']").is_hidden()
+    phone_page.locator("details.menu summary").click()
+    assert phone_page.locator(".menu-panel a[href='/accounts/login/']").is_visible()
+
+
+def test_a_printed_page_has_its_content_without_header_menu_or_footer(live_server, site_home, desktop_page):
+    desktop_page.goto(live_server.url + "/")
+    desktop_page.emulate_media(media="print")
+    assert desktop_page.locator("h1").is_visible()
+    assert desktop_page.locator(".site-header").is_hidden()
+    assert desktop_page.locator(".site-footer").is_hidden()

@@ -13,4 +13,10 @@ def media(request, path):
 
 
 # Before the site's own patterns, whose last one hands every address to Wagtail.
-urlpatterns = [re_path(r"^media/(?P<path>.*)$", media), *site_urlpatterns]
+urlpatterns = [
+    re_path(r"^media/(?P<path>.*)$", media),
+    # Media at another address (the ``media_through_the_site`` fixture), which the live server's own media handler
+    # leaves to the site, so that they pass its middleware (Range requests) as in DEBUG.
+    re_path(r"^site-media/(?P<path>.*)$", media),
+    *site_urlpatterns,
+]

@@ -1,14 +1,17 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from academy.accounts.models import Notification
 from academy.organisation.models import PostKind
 from certification import applications
 from certification.applications import ApplicationRefused
-from certification.models import ApplicationStatus
-from tests.factories import PostFactory, UserFactory, user_with_role
+from certification.certificates import certificate_issue, certificate_revoke
+from certification.models import Application, ApplicationStatus
+from tests.factories import PostFactory, UserFactory, make_application, make_session, user_with_role
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +33,18 @@ def test_a_head_applies_for_the_carers_of_their_home_only(session_factory, carer
         applications.application_create(session=session, person=other_carer, applied_by=head)
 
 
-def test_one_application_per_session_and_only_while_open(session_factory, carer_factory):
+def test_one_application_per_session_and_only_while_open(session_factory, carer_factory, head):
     carer = carer_factory()
     session = session_factory(level=5)
     applications.application_create(session=session, person=carer, applied_by=carer.user)
-    with pytest.raises(ApplicationRefused, match="already applied"):
-        applications.application_create(session=session, person=carer, applied_by=carer.user)
+    # The head of her home applies for her too: refused, naming the application already made.
+    with pytest.raises(ApplicationRefused) as refused:
+        applications.application_create(session=session, person=carer, applied_by=head)
+    assert str(refused.value) == (
+        f"{carer.name} has already applied for this session: applied on {timezone.localdate().isoformat()} "
+        f"by {carer.name}."
+    )
+    assert Application.objects.get(session=session, person=carer).applied_by == carer.user
     closed = session_factory(level=5, applications_close_on=timezone.localdate() - datetime.timedelta(days=1))
     with pytest.raises(ApplicationRefused, match="not open"):
         applications.application_create(session=closed, person=carer, applied_by=carer.user)
@@ -95,3 +104,41 @@ def test_only_the_applicant_or_the_organiser_withdraws(session_factory, carer_fa
     # Withdrawn, the carer may apply again.
     again = applications.application_create(session=session, person=carer, applied_by=carer.user)
     assert again.pk == application.pk and again.status == ApplicationStatus.SUBMITTED
+
+
+def test_a_level_whose_valid_certificate_is_held_is_not_applied_for_until_it_is_revoked(
+    session_factory, carer_factory, county_centre, admin_user,
+):
+    carer = carer_factory()
+    held = certificate_issue(application=make_application(make_session(county_centre, level=5), person=carer))
+    session = session_factory(level=5)
+    with pytest.raises(ApplicationRefused) as refused:
+        applications.application_create(session=session, person=carer, applied_by=carer.user)
+    assert str(refused.value) == (
+        f"{carer.name} already holds the valid certificate {held.number} of this level: a second one is not issued."
+    )
+    # A higher level is applied for as before, and the same level again once the certificate is revoked.
+    applications.application_create(session=session_factory(level=4), person=carer, applied_by=carer.user)
+    certificate_revoke(certificate=held, user=admin_user, reason="证书信息有误，重新认定")
+    assert applications.application_create(session=session, person=carer, applied_by=carer.user).pk
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_the_carer_and_the_head_of_her_home_applying_at_once_make_one_application(
+    zhejiang_regions, session_factory, carer_factory, head,
+):
+    # Before, the second application silently replaced the first (who applied, the proof, the photo).
+    carer = carer_factory()
+    session = session_factory(level=5)
+    first, second = race(
+        lambda: applications.application_create(session=session, person=carer, applied_by=carer.user),
+        lambda: applications.application_create(session=session, person=carer, applied_by=head),
+    )
+    assert isinstance(first, Application)
+    assert isinstance(second, ApplicationRefused)
+    assert str(second) == (
+        f"{carer.name} has already applied for this session: applied on {timezone.localdate().isoformat()} "
+        f"by {carer.name}."
+    )
+    assert Application.objects.get(session=session, person=carer).applied_by == carer.user

@@ -1,11 +1,13 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from academy.audit.models import AuditAction, AuditEntry
 from certification import rules
 from certification.models import Part, PartRule, RuleSet
 from tests.factories import UserFactory
+from tests.races import race
 
 
 def test_defaults_follow_the_national_template(rule_set):
@@ -64,3 +66,17 @@ def test_a_draft_with_a_broken_rubric_is_not_published(rule_set):
 def test_every_new_database_has_the_default_rules(db):
     """Seeded after migrate (post_migrate), so a fresh installation can open sessions at once."""
     assert RuleSet.objects.current() is not None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_administrators_making_drafts_at_once_get_a_version_each():
+    # Both count the same next version; the versions are unique, so the second takes the one after.
+    rule_set = rules.rule_set_seed_defaults()
+    first, second = race(
+        lambda: rules.rule_set_draft_create(source=rule_set),
+        lambda: rules.rule_set_draft_create(source=rule_set),
+    )
+    assert (first.version, second.version) == (2, 3)
+    assert second.part_rules.count() == rule_set.part_rules.count()
+    assert sorted(RuleSet.objects.values_list("version", flat=True)) == [1, 2, 3]

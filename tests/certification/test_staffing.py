@@ -1,8 +1,10 @@
 import pytest
+from django.db import connection
 
 from certification import staffing
-from certification.models import Room, StaffRole
+from certification.models import Room, StaffAssignment, StaffRole
 from certification.scoring import ScoringRefused, score_record, session_open_scoring
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,60 @@ def test_one_rule_says_who_is_conflicted_for_every_role(
         staffing.staff_assign(session=session, user=user, role=StaffRole.SKILL_ASSESSOR)
     assert staffing.scorers_for(session=session, role=StaffRole.SKILL_ASSESSOR, application=from_a) == [outsider]
     assert staffing.is_conflicted(user=colleague, application=from_a)
+
+
+# One chief per session, one room of a name, one assignment per person and role (the database's rules) -----
+
+
+def test_a_second_chief_is_refused_naming_the_chief_and_the_same_role_twice_is_one_assignment(
+    session_factory, assessor_factory,
+):
+    session = session_factory(level=5)
+    chief, other = assessor_factory(name="周主考"), assessor_factory(name="吴评委")
+    staffing.staff_assign(session=session, user=chief, role=StaffRole.CHIEF)
+    with pytest.raises(ValueError) as refused:
+        staffing.staff_assign(session=session, user=other, role=StaffRole.CHIEF)
+    assert str(refused.value) == "The session already has a chief assessor: 周主考."
+    staffing.staff_assign(session=session, user=chief, role=StaffRole.CHIEF)
+    staffing.staff_assign(session=session, user=other, role=StaffRole.SKILL_ASSESSOR)
+    staffing.staff_assign(session=session, user=other, role=StaffRole.SKILL_ASSESSOR)
+    assert sorted(session.staff.values_list("user__person__name", "role")) == [
+        ("吴评委", StaffRole.SKILL_ASSESSOR), ("周主考", StaffRole.CHIEF),
+    ]
+
+
+def test_a_room_name_is_used_once_per_session(session_factory):
+    session = session_factory(level=5)
+    staffing.room_add(session=session, name="101", capacity=30)
+    with pytest.raises(ValueError, match="already has a room of this name"):
+        staffing.room_add(session=session, name="101", capacity=20)
+    assert list(session.rooms.values_list("name", "capacity")) == [("101", 30)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_organisers_naming_different_chiefs_at_once_make_one_chief(
+    zhejiang_regions, session_factory, assessor_factory,
+):
+    session = session_factory(level=5)
+    chief, other = assessor_factory(name="周主考"), assessor_factory(name="吴评委")
+    first, second = race(
+        lambda: staffing.staff_assign(session=session, user=chief, role=StaffRole.CHIEF),
+        lambda: staffing.staff_assign(session=session, user=other, role=StaffRole.CHIEF),
+    )
+    assert isinstance(first, StaffAssignment)
+    assert isinstance(second, ValueError) and str(second) == "The session already has a chief assessor: 周主考."
+    assert list(session.staff.values_list("user__person__name", flat=True)) == ["周主考"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_organisers_adding_the_same_room_at_once_make_one_room(zhejiang_regions, session_factory):
+    session = session_factory(level=5)
+    first, second = race(
+        lambda: staffing.room_add(session=session, name="101", capacity=30),
+        lambda: staffing.room_add(session=session, name="101", capacity=20),
+    )
+    assert isinstance(first, Room)
+    assert isinstance(second, ValueError) and "already has a room of this name" in str(second)
+    assert list(session.rooms.values_list("name", "capacity")) == [("101", 30)]

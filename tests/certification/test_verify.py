@@ -67,21 +67,21 @@ def test_the_page_of_a_valid_certificate_masks_the_name_and_hides_the_id_number(
 @pytest.mark.django_db
 def test_the_level_is_shown_in_the_readers_language_and_by_its_national_name(client, issued):
     with translation.override("en"):
-        page = text_of(client.get(issued.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en"))
+        page = text_of(client.get(issued.get_absolute_url(), HTTP_COOKIE="django_language=en"))
     assert "Level 4 / Intermediate worker" in page and "四级/中级工" in page
 
 
 @pytest.mark.django_db
 def test_a_revoked_certificate_says_so(client, issued):
     certificate_revoke(certificate=issued, user=issued.application.session.created_by, reason="材料不实")
-    page = text_of(client.get(issued.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en"))
+    page = text_of(client.get(issued.get_absolute_url(), HTTP_COOKIE="django_language=en"))
     assert "REVOKED" in page and "no longer valid" in page and "badge-ok" not in page
     assert "材料不实" not in page  # the reason is for the record, not the public
 
 
 @pytest.mark.django_db
 def test_an_unknown_number_is_reported(client, issued):
-    response = client.get(SEARCH, {"number": "S000133000001264000099"}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(SEARCH, {"number": "S000133000001264000099"}, HTTP_COOKIE="django_language=en")
     assert response.status_code == 200
     assert "No certificate with the number S000133000001264000099 has been issued here." in text_of(response)
 
@@ -89,7 +89,7 @@ def test_an_unknown_number_is_reported(client, issued):
 @pytest.mark.django_db
 @pytest.mark.parametrize("number", ["S00013300000126400001", "X000133000001264000001", "S000133000001269000001", "abc"])
 def test_a_malformed_number_is_a_form_error(client, number):
-    response = client.get(SEARCH, {"number": number}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(SEARCH, {"number": number}, HTTP_COOKIE="django_language=en")
     assert response.status_code == 200
     assert response.context["form"].errors["number"]
     assert "22 characters" in text_of(response)
@@ -173,7 +173,7 @@ def test_behind_a_trusted_proxy_each_client_is_counted_apart(client, settings, i
 
 @pytest.mark.django_db
 def test_the_issued_pdf_matches(client, issued):
-    response = upload(client, stored_pdf(issued), HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, stored_pdf(issued), HTTP_COOKIE="django_language=en")
     check = response.context["check"]
     assert check.matches and check.certificate == issued
     page = text_of(response)
@@ -183,7 +183,7 @@ def test_the_issued_pdf_matches(client, issued):
 @pytest.mark.django_db
 def test_the_issued_pdf_of_a_revoked_certificate_matches_but_says_revoked(client, issued):
     certificate_revoke(certificate=issued, user=issued.application.session.created_by, reason="材料不实")
-    response = upload(client, stored_pdf(issued), HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, stored_pdf(issued), HTTP_COOKIE="django_language=en")
     assert response.context["check"].matches
     assert "REVOKED" in text_of(response) and "Genuine" not in text_of(response)
 
@@ -195,7 +195,7 @@ NOT_ISSUED = "This file is not a certificate PDF issued by this platform, or it 
 def test_a_pdf_drawn_again_with_another_name_does_not_match(client, issued):
     issued.holder_name = "李大伟"  # not saved: a forger's copy of the template
     forged = certificates.certificate_render_pdf(issued)
-    response = upload(client, forged, HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, forged, HTTP_COOKIE="django_language=en")
     check = response.context["check"]
     assert not check.matches and check.certificate is None
     assert NOT_ISSUED in text_of(response) and "Genuine" not in text_of(response)
@@ -218,7 +218,7 @@ def test_a_pdf_that_inflates_to_megabytes_is_answered_at_once_without_being_read
     data = pdf_with_a_huge_stream(megabytes=20)
     assert len(data) < 200 * 1024
     started = time.monotonic()
-    response = upload(client, data, HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, data, HTTP_COOKIE="django_language=en")
     assert time.monotonic() - started < 2
     assert response.status_code == 200 and NOT_ISSUED in text_of(response)
     assert "S000133000001264000001" not in text_of(response)  # the number inside it was never read
@@ -227,7 +227,7 @@ def test_a_pdf_that_inflates_to_megabytes_is_answered_at_once_without_being_read
 @pytest.mark.django_db
 @pytest.mark.parametrize("data", [b"hello, world", b"\x89PNG\r\n\x1a\n" + bytes(200), b"%PDF-1.7\n" + bytes(range(256)) * 8])
 def test_anything_else_gets_the_same_clear_answer(client, data):
-    response = upload(client, data, HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, data, HTTP_COOKIE="django_language=en")
     check = response.context["check"]
     assert response.status_code == 200 and not check.matches and check.certificate is None
     assert check.message.startswith(NOT_ISSUED)
@@ -235,18 +235,18 @@ def test_anything_else_gets_the_same_clear_answer(client, data):
 
 @pytest.mark.django_db
 def test_an_empty_file_is_a_form_error(client):
-    response = upload(client, b"", HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, b"", HTTP_COOKIE="django_language=en")
     assert response.status_code == 200 and response.context["form"].errors["file"]
 
 
 @pytest.mark.django_db
 def test_a_file_over_5_mb_is_refused(client):
-    response = upload(client, b"%PDF-1.4\n" + bytes(5 * 1024 * 1024), HTTP_ACCEPT_LANGUAGE="en")
+    response = upload(client, b"%PDF-1.4\n" + bytes(5 * 1024 * 1024), HTTP_COOKIE="django_language=en")
     assert response.status_code == 200 and response.context["check"] is None
     assert response.context["form"].errors["file"]
 
 
 @pytest.mark.django_db
 def test_an_upload_without_a_file_is_a_form_error(client):
-    response = client.post(UPLOAD, {}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(UPLOAD, {}, HTTP_COOKIE="django_language=en")
     assert response.status_code == 200 and response.context["form"].errors["file"]

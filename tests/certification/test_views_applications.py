@@ -157,7 +157,8 @@ def test_applying_twice_is_refused_with_the_reason(client, session, carer):
     client.post(url, {"person": carer.pk})
     response = client.post(url, {"person": carer.pk})
     assert response.status_code == 200
-    assert "王护理 has already applied for this session." in response.content.decode()
+    today = timezone.localdate().isoformat()
+    assert f"王护理 has already applied for this session: applied on {today} by 王护理." in response.content.decode()
     assert Application.objects.filter(person=carer).count() == 1
 
 

@@ -273,7 +273,7 @@ def test_staffing_refusals_are_shown(client, organiser, session, assessor_factor
     url = reverse("certification:session_staff", args=[session.public_id])
     client.post(url, {"action": "add", "user": first.pk, "role": StaffRole.CHIEF})
     response = client.post(url, {"action": "add", "user": second.pk, "role": StaffRole.CHIEF}, follow=True)
-    assert "The session already has a chief assessor." in response.content.decode()
+    assert f"The session already has a chief assessor: {first.display_name}." in response.content.decode()
 
     client.post(session.get_absolute_url(), {"action": "add_room", "name": "101", "capacity": "20"})
     response = client.post(url, {"action": "add", "user": invigilator.pk, "role": StaffRole.INVIGILATOR}, follow=True)

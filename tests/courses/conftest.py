@@ -18,8 +18,9 @@ from tests.factories import PersonFactory, PostFactory, UserFactory
 @pytest.fixture
 def home_page(db):
     # A transactional test run earlier flushes the tables, Wagtail's tree root and locale included.
-    Locale.objects.get_or_create(language_code="zh-hans")
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    locale, _created = Locale.objects.get_or_create(language_code="zh-hans")
+    # The locale named, not looked up from LANGUAGE_CODE, which the English-asserting tests set to "en".
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
     home = root.add_child(instance=HomePage(title="首页", slug="home-test"))
     site = Site.objects.filter(is_default_site=True).first()
     if site:

@@ -3,6 +3,7 @@ import datetime
 import random
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from courses.exams import (
@@ -12,6 +13,7 @@ from courses.exams import (
 from courses.models import (
     ExamAttempt, ExamDrawRule, LessonProgress, Question, QuestionCategory, QuestionOption, TrainingRecord,
 )
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +139,19 @@ def test_starting_again_resumes_the_open_attempt(course, director):
     assert again.pk == first.pk
     assert again.questions == first.questions
     assert ExamAttempt.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_taps_on_start_at_once_open_one_attempt(zhejiang_regions, course, director):
+    # Both taps count no attempt yet and take number 1 (exam_attempt_number_unique): the second resumes the first.
+    exam = course.exam()
+    first, second = race(
+        lambda: attempt_start(person=director.person, exam=exam),
+        lambda: attempt_start(person=director.person, exam=exam),
+    )
+    assert isinstance(first, ExamAttempt) and first.pk == second.pk and first.number == 1
+    assert ExamAttempt.objects.filter(person=director.person).count() == 1
 
 
 def test_starting_after_the_deadline_scores_the_old_attempt_and_starts_a_new_one(mixed_exam, director):

@@ -9,12 +9,13 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from academy.demo import content
 from academy.home.models import HomePage
 from academy.organisation.models import PostKind, Region
 from courses.exams import exam_draw, exam_draw_problems
 from courses.models import (
     CourseIndexPage, CoursePage, ExamPage, LessonPage, Question, QuestionCategory, QuestionKind, QuestionOption,
-    SessionEnrolment, TrainingSession, Video,
+    SessionEnrolment, TrainingSession, Video, VideoTranscodeJob,
 )
 from tests.factories import PostFactory, RegionFactory, UserFactory
 
@@ -76,7 +77,26 @@ def test_each_course_has_four_lessons_and_a_video_lesson(loaded):
         for video in videos:
             assert 20 < video.duration_seconds < 90  # read from the shipped file
             assert video.file.size < 2 * 1024 * 1024
-            assert video.poster is not None and video.captions.read().startswith(b"WEBVTT")
+            assert video.captions.read().startswith(b"WEBVTT")
+
+
+def test_the_demo_videos_get_their_renditions_and_poster_from_the_upload_job(db, django_capture_on_commit_callbacks):
+    """Issue 13 §3: the demo's videos go through the same job as an upload (in process, as `make demo` runs it);
+    the committed PNG posters it replaces are gone."""
+    with django_capture_on_commit_callbacks(execute=True):
+        load()
+    assert VideoTranscodeJob.objects.count() == Video.objects.count() == 4
+    assert set(VideoTranscodeJob.objects.values_list("status", flat=True)) == {VideoTranscodeJob.Status.DONE}
+    for video in Video.objects.prefetch_related("renditions"):
+        assert video.poster is None and video.poster_frame.name.endswith(".jpg")
+        renditions = {rendition.quality: rendition for rendition in video.renditions.all()}
+        assert set(renditions) == {"low", "standard"}
+        assert renditions["low"].bitrate <= 400_000 and renditions["low"].height == 360
+    assert all("cover" in path.name for path in content.MEDIA_DIR.glob("*.png"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load()  # again: nothing is missing, no job
+    assert VideoTranscodeJob.objects.count() == 4
 
 
 def test_each_exam_draws_from_a_bank_of_twenty_valid_questions_of_every_kind(loaded):

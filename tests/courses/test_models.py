@@ -1,9 +1,13 @@
 import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
 
 from courses.completion import course_completion_check, course_status
 from courses.models import LessonProgress, TrainingRecord
 from courses.years import training_year
-from django.utils import timezone
+from tests.factories import user_with_role
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +61,34 @@ def test_partial_attendance_credits_hours_but_does_not_complete(course, director
         completed_on=datetime.date(year, 3, 1), credit_hours=2, counts_as_completion=False,
     )
     assert not course_status(person=person, course=course, year=year).is_complete
+
+
+def test_a_courses_attention_checks_are_set_in_its_cms_form(client, course):
+    client.force_login(user_with_role("system_admin"))  # editors hold page permissions through their group
+    response = client.get(reverse("wagtailadmin_pages:edit", args=[course.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "学习确认（防挂机）" in html
+    assert 'name="attention_checks"' in html
+    assert 'name="attention_interval_minutes"' in html and 'value="10.0"' in html
+    assert 'name="attention_answer_seconds"' in html and 'value="60"' in html
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_a_course_completed_by_two_requests_at_once_has_one_record(zhejiang_regions, course, director):
+    # The last lesson's heartbeat and the exam's submission complete the course at the same moment: one
+    # completion a course a year (online_record_once_a_year), and both requests see that one.
+    person, year = director.person, training_year()
+    for lesson in course.lessons():
+        LessonProgress.objects.create(person=person, lesson=lesson, year=year, completed_at=timezone.now())
+    course.exam().attempts.create(
+        person=person, year=year, number=1, started_at=timezone.now(), deadline_at=timezone.now(),
+        submitted_at=timezone.now(), score=80, passed=True,
+    )
+    first, second = race(
+        lambda: course_completion_check(person=person, course=course, year=year),
+        lambda: course_completion_check(person=person, course=course, year=year),
+    )
+    assert isinstance(first, TrainingRecord) and first == second
+    assert TrainingRecord.objects.filter(person=person).count() == 1

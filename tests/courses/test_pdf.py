@@ -1,14 +1,18 @@
 import datetime
 import io
+import sys
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from pypdf import PdfReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from xhtml2pdf.config.resources import ResourceAccessError
 
-from academy.pdf import html_to_pdf, resource_policy, static_link_callback
+from academy.pdf import FONT_FILE, html_to_pdf, resource_policy, static_link_callback
 from courses.models import TrainingRecord, TrainingSource
+from tests.poppler import pdf_fonts
 
 TRANSCRIPT_PDF = reverse("courses:transcript_pdf")
 
@@ -51,6 +55,26 @@ def test_the_transcript_pdf_carries_the_name_and_course_in_chinese(client, direc
     assert director_with_record.person.id_number_masked in text
     assert director_with_record.person.id_number not in text
     assert any("DroidSansFallback" in name for name in embedded_font_names(pdf))
+
+
+@pytest.mark.django_db
+def test_every_font_of_the_transcript_pdf_is_inside_it(client, director_with_record, tmp_path):
+    # Latin digits (hours, dates, the ID number) used to be Helvetica, which WeChat's and many phones' readers
+    # do not have.
+    fonts = pdf_fonts(client.get(TRANSCRIPT_PDF).content, tmp_path=tmp_path)
+    assert any("LiberationSans" in name for name in fonts) and any("DroidSansFallback" in name for name in fonts)
+    assert set(fonts.values()) == {"yes"}, fonts
+
+
+def test_bold_italic_and_a_chart_measured_in_helvetica_are_embedded_too(tmp_path):
+    # A chart measures its labels in Helvetica before the report is drawn: that name must still embed.
+    stringWidth("2026", "Helvetica", 9)
+    pdf = html_to_pdf("<h1>2026 年</h1><p>共 <b>12.5</b> 学时 <i>note</i> <b><i>both</i></b></p>")
+    fonts = pdf_fonts(pdf, tmp_path=tmp_path)
+    # pdffonts names a subset "ABCDEF+Face".
+    faces = {name.split("+")[-1] for name in fonts}
+    assert {"LiberationSans", "LiberationSans-Bold", "LiberationSans-Italic", "LiberationSans-BoldItalic"} <= faces
+    assert set(fonts.values()) == {"yes"}, fonts
 
 
 def pdf_language(pdf: bytes) -> str:
@@ -100,3 +124,20 @@ def test_a_document_naming_a_server_file_still_renders_without_it(caplog):
     pdf = html_to_pdf('<p>证书</p><img src="/etc/passwd"><img src="file:///etc/hostname">')
     assert "证书" in pdf_text(pdf)
     assert "Blocked by the resource policy" in caplog.text
+
+
+def test_the_chinese_font_file_is_read_once_a_process_not_once_a_document():
+    # Every document used to declare the font by @font-face, and xhtml2pdf read and hashed its 4 MB again each
+    # time, a tenth of a certificate's drawing.
+    html_to_pdf("<p>证书</p>")  # registered here if no test did before
+    font_file = finders.find(FONT_FILE)
+    opened = []
+    recording = [True]
+    sys.addaudithook(lambda event, args: opened.append(args[0]) if recording[0] and event == "open" else None)
+    try:
+        pdf = html_to_pdf("<p>职业技能等级证书 S000133000001264000001</p>")
+    finally:
+        recording[0] = False
+    assert font_file not in [str(name) for name in opened]
+    assert "职业技能等级证书 S000133000001264000001" in pdf_text(pdf)
+    assert any(name.endswith("+DroidSansFallback") for name in embedded_font_names(pdf))

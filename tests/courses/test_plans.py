@@ -7,19 +7,23 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
+from academy.jobs import jobs_sweep
 from academy.organisation import roster
+from academy.organisation import services as organisation_services
 from academy.organisation.models import PostKind, Region, RosterImport, RunLevel
 from courses import plans
 from courses.completion import course_completion_check
 from courses.models import (
-    CoverageCount, ExamAttempt, LessonPage, LessonProgress, PlanAssignment, PlanStatus, TrainingPlan, TrainingRecord,
-    TrainingSource,
+    CoverageCount, ExamAttempt, LessonPage, LessonProgress, PlanAssignment, PlanAssignmentJob, PlanStatus, TrainingPlan,
+    TrainingRecord, TrainingSource,
 )
 from courses.sessions import AttendanceMark, attendance_mark
-from courses.tasks import assign_current_year_plans, assign_plan
+from courses.tasks import assign_current_year_plans, run_plan_assignment
 from courses.years import training_year
+from tests.races import race
 from tests.factories import (
     InstitutionFactory, PersonFactory, PostFactory, RegionFactory, TrainingSessionFactory, UserFactory,
     make_id_number,
@@ -155,6 +159,23 @@ def test_one_plan_per_year_tier_and_organiser():
     assert TrainingPlan.objects.count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_two_administrators_making_the_countys_plan_at_once_make_one_plan(zhejiang_regions):
+    # Both pass the check before either plan is saved; the database keeps the first, the second is told.
+    def create():
+        return plans.plan_create(
+            year=YEAR, post_kind=PostKind.CHILD_DIRECTOR, organiser_region=Region.objects.get(code="330102"),
+            min_credit_hours=Decimal(2), **plans.plan_defaults(YEAR),
+        )
+
+    first, second = race(create, create)
+    assert isinstance(first, TrainingPlan)
+    assert isinstance(second, ValidationError)
+    assert second.message_dict == {"__all__": [f"上城区已有{YEAR}年度儿童主任培训计划。"]}
+    assert TrainingPlan.objects.count() == 1
+
+
 @pytest.mark.django_db
 def test_a_county_plan_requires_its_own_directors_only(villages):
     home = make_director(villages["home"])
@@ -266,18 +287,71 @@ def test_running_the_job_twice_changes_nothing(villages):
 
 
 @pytest.mark.django_db
-def test_small_batches_give_the_same_result_including_removals(villages):
+def test_removals_from_anywhere_in_the_id_range_are_found(villages):
     people = [make_director(villages["home"]) for _ in range(7)]
     plan = make_plan()
-    plans.plan_assign(plan=plan, batch_size=2)
+    plans.plan_assign(plan=plan)
     assert set(assignments(plan)) == {person.pk for person in people}
-    # People leaving from the middle and the end of the id range are removed, whichever batch held them.
-    for person in (people[1], people[4], people[6]):
+    for person in (people[0], people[4], people[6]):
         person.posts.update(end_date=D(YEAR - 1, 6, 1))
-    summary = plans.plan_assign(plan=plan, batch_size=2)
+    summary = plans.plan_assign(plan=plan)
     assert summary.removed == 3
-    assert set(assignments(plan)) == {people[i].pk for i in (0, 2, 3, 5)}
+    assert set(assignments(plan)) == {people[i].pk for i in (1, 2, 3, 5)}
     assert count(plan, "330102") == (4, 0, 0)
+
+
+def coverage_rows(plan) -> list:
+    return list(CoverageCount.objects.filter(plan=plan).values_list(
+        "region_id", "not_started", "in_progress", "completed").order_by("region_id"))
+
+
+class WorkerDied(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_a_run_cut_short_writes_nothing_and_the_next_makes_it_whole(villages, monkeypatch):
+    """A worker dying before the coverage is recounted leaves neither assignments nor counts half-written:
+    the run is one transaction. Running the job again gives exactly what one whole run gives."""
+    people = [make_director(villages["home" if number % 2 else "home2"]) for number in range(7)]
+    record(people[0], day(2, 1))
+    plan = make_plan()
+
+    def die(plan_ids):
+        raise WorkerDied
+
+    monkeypatch.setattr(plans.coverage, "recount_plans", die)
+    with pytest.raises(WorkerDied):
+        plans.plan_assign(plan=plan)
+    assert assignments(plan) == {} and coverage_rows(plan) == []
+    monkeypatch.undo()
+    summary = plans.plan_assign(plan=plan)
+    assert (summary.required, summary.added, summary.changed, summary.removed) == (7, 7, 0, 0)
+    assert sum(count(plan, "330102")) == 7 and count(plan, "330102")[0] == 6
+
+
+@pytest.mark.django_db
+def test_many_plans_are_assigned_in_a_few_statements_each_its_own_people(villages, django_assert_max_num_queries):
+    """A year's plans in one pass: the same few statements for two plans or two thousand."""
+    home = make_director(villages["home"])
+    neighbour = make_director(villages["neighbour"])
+    far = make_director(villages["far"])
+    both = make_director(villages["home"])
+    make_director(villages["neighbour"], person=both, start=D(2021, 1, 1))  # latest-held post: 拱墅区
+    county_plans = [make_plan(organiser=code) for code in ("330102", "330105", "330203")]
+    city_plan = make_plan(post_kind=PostKind.CHILD_SUPERVISOR, organiser="3301")
+    with django_assert_max_num_queries(35):
+        summaries = plans.plans_assign(TrainingPlan.objects.filter(year=YEAR))
+    assert {plan_id: summary.required for plan_id, summary in summaries.items()} == {
+        county_plans[0].pk: 2, county_plans[1].pk: 2, county_plans[2].pk: 1, city_plan.pk: 0,
+    }
+    assert set(assignments(county_plans[0])) == {home.pk, both.pk}
+    assert assignments(county_plans[1]) == {
+        neighbour.pk: (villages["neighbour"].code, PlanStatus.NOT_STARTED),
+        both.pk: (villages["neighbour"].code, PlanStatus.NOT_STARTED),
+    }
+    assert set(assignments(county_plans[2])) == {far.pk}
+    assert count(county_plans[2], "33") == (1, 0, 0)
 
 
 # --- Statuses --------------------------------------------------------------------------------------------
@@ -408,14 +482,58 @@ def test_a_new_years_plan_starts_everyone_afresh_and_last_year_stays(villages):
 
 
 @pytest.mark.django_db
-def test_the_task_assigns_a_plan_and_ignores_a_deleted_one(villages):
+def test_the_assignment_job_assigns_the_plan_and_a_second_delivery_does_nothing(
+    villages, django_capture_on_commit_callbacks,
+):
     person = make_director(villages["home"])
     plan = make_plan()
-    assign_plan(plan.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = plans.plan_assignment_start(plan=plan)
+    job.refresh_from_db()
+    assert job.status == PlanAssignmentJob.Status.DONE and (job.done, job.total) == (1, 1)
+    assert job.summary == {"required": 1, "added": 1, "changed": 0, "removed": 0}
     assert set(assignments(plan)) == {person.pk}
     plan.refresh_from_db()
     assert plan.assigned_at is not None
-    assign_plan(plan.pk + 1000)  # gone: nothing to do
+
+    run_plan_assignment(str(job.pk))  # the message delivered again
+    assert PlanAssignmentJob.objects.get(pk=job.pk).finished_at == job.finished_at
+    plan_id = plan.pk
+    plan.delete()
+    run_plan_assignment(str(job.pk))  # the plan deleted since: nothing to do
+    assert not PlanAssignmentJob.objects.filter(plan_id=plan_id).exists()
+
+
+@pytest.mark.django_db
+def test_a_run_waiting_for_a_worker_is_not_recorded_twice(villages, django_capture_on_commit_callbacks):
+    plan = make_plan()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        first = plans.plan_assignment_start(plan=plan)
+        assert plans.plan_assignment_start(plan=plan) == first
+    assert len(queued) == 1 and PlanAssignmentJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_assignment_is_run_again_by_its_retry(villages, django_capture_on_commit_callbacks, monkeypatch):
+    person = make_director(villages["home"])
+    plan = make_plan()
+
+    def broken(*arguments, **keywords):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(plans, "plans_assign", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        job = plans.plan_assignment_start(plan=plan)
+    job = PlanAssignmentJob.objects.get(plan=plan)
+    assert job.status == PlanAssignmentJob.Status.FAILED and job.failure_message == "RuntimeError: disk on fire"
+    monkeypatch.undo()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert plans.plan_assignment_retry(job=job)
+    job.refresh_from_db()
+    assert job.status == PlanAssignmentJob.Status.DONE and job.failure_message == ""
+    assert set(assignments(plan)) == {person.pk}
+    assert not plans.plan_assignment_retry(job=job)  # only a failed job
 
 
 @pytest.mark.django_db
@@ -429,16 +547,54 @@ def test_the_nightly_job_assigns_the_current_years_plans_only(villages, django_c
 
 
 @pytest.mark.django_db
-def test_a_roster_import_brings_new_directors_into_this_years_plans(villages, django_capture_on_commit_callbacks):
-    """The organisation announces an applied import (roster_applied, on commit); courses assigns the plans."""
-    current, earlier = make_plan(), make_plan(year=YEAR - 1)
+def test_the_first_job_of_a_nightly_run_assigns_every_waiting_plan_in_one_pass(
+    villages, django_capture_on_commit_callbacks,
+):
+    """The nightly run records one job per plan; the first worker takes them all, and the other messages find
+    their jobs done."""
+    home, neighbour = make_director(villages["home"]), make_director(villages["neighbour"])
+    first_plan, second_plan = make_plan(), make_plan(organiser="330105")
+    with django_capture_on_commit_callbacks(execute=False) as messages:
+        jobs = plans.plans_assignment_start_current_year()
+    assert len(jobs) == len(messages) == 2
+    run_plan_assignment(str(jobs[0].pk))
+    for job in jobs:
+        job.refresh_from_db()
+        assert job.status == PlanAssignmentJob.Status.DONE
+        assert job.summary == {"required": 1, "added": 1, "changed": 0, "removed": 0}
+    assert set(assignments(first_plan)) == {home.pk} and set(assignments(second_plan)) == {neighbour.pk}
+    finished = jobs[1].finished_at
+    run_plan_assignment(str(jobs[1].pk))  # its own message, delivered later: nothing to do
+    assert PlanAssignmentJob.objects.get(pk=jobs[1].pk).finished_at == finished
+
+
+@pytest.mark.django_db
+def test_jobs_taken_with_a_failed_one_wait_again(villages, django_capture_on_commit_callbacks, monkeypatch):
+    make_plan(), make_plan(organiser="330105")
+    with django_capture_on_commit_callbacks(execute=False):
+        first, second = plans.plans_assignment_start_current_year()
+
+    def broken(*arguments, **keywords):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(plans, "plans_assign", broken)
+    with pytest.raises(RuntimeError):
+        run_plan_assignment(str(first.pk))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == PlanAssignmentJob.Status.FAILED
+    assert second.status == PlanAssignmentJob.Status.PENDING  # its message (or the sweep) runs it
+
+
+def checked_roster_import(village_region, django_capture_on_commit_callbacks, name="陈静") -> RosterImport:
+    """A one-director roster file of 上城区, uploaded and checked, waiting for its confirmation."""
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow([column.heading for column in roster.COLUMNS])
     row = {
-        "name": "陈静", "sex": "女", "id_number": make_id_number("330102", datetime.date(1985, 3, 4), 12),
+        "name": name, "sex": "女", "id_number": make_id_number("330102", datetime.date(1985, 3, 4), 12),
         "mobile": "13900000001", "professional_category": "社工", "post": "儿童主任",
-        "region_code": villages["home"].code, "start_date": f"{YEAR - 1}-01-01",
+        "region_code": village_region.code, "start_date": f"{YEAR - 1}-01-01",
     }
     writer.writerow([row.get(column.field, "") for column in roster.COLUMNS])
     with django_capture_on_commit_callbacks(execute=True):
@@ -446,6 +602,16 @@ def test_a_roster_import_brings_new_directors_into_this_years_plans(villages, dj
             created_by=UserFactory(admin_region=Region.objects.get(code="330102")),
             upload=SimpleUploadedFile("roster.csv", output.getvalue().encode()), language="en",
         )
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.VALID, roster_import.errors
+    return roster_import
+
+
+@pytest.mark.django_db
+def test_a_roster_import_brings_new_directors_into_this_years_plans(villages, django_capture_on_commit_callbacks):
+    """The organisation announces an applied import (roster_applied, in its transaction); courses assigns the plans."""
+    current, earlier = make_plan(), make_plan(year=YEAR - 1)
+    roster_import = checked_roster_import(villages["home"], django_capture_on_commit_callbacks)
     assert assignments(current) == {}
     with django_capture_on_commit_callbacks(execute=True):
         roster.roster_import_confirm(roster_import=roster_import)
@@ -454,6 +620,46 @@ def test_a_roster_import_brings_new_directors_into_this_years_plans(villages, dj
     [(region_code, _status)] = assignments(current).values()
     assert region_code == villages["home"].code
     assert assignments(earlier) == {}
+
+
+@pytest.mark.django_db
+def test_the_assignment_a_roster_import_starts_is_recorded_with_the_roster_and_sent_by_the_sweep_if_lost(
+    villages, django_capture_on_commit_callbacks, settings,
+):
+    # The worker dies just after the roster's transaction commits, before anything it meant to do next: the plan's
+    # assignment job was written in that transaction (an outbox), so it is not lost with the worker.
+    current = make_plan()
+    roster_import = checked_roster_import(villages["home"], django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        roster.roster_import_confirm(roster_import=roster_import)  # its task's message: see below
+    roster.roster_import_apply(roster_import=roster_import)  # as the worker would; what it does on commit never runs
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.DONE
+    job = PlanAssignmentJob.objects.get(plan=current)
+    assert job.status == PlanAssignmentJob.Status.PENDING and job.is_unqueued
+    assert assignments(current) == {}
+
+    # The sweep finds it never reached the broker and sends it; it assigns the imported director.
+    later = timezone.now() + datetime.timedelta(seconds=settings.JOBS_RESEND_AFTER_SECONDS + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_sweep(now=later)["courses.PlanAssignmentJob sent again"] == 1
+    job.refresh_from_db()
+    assert job.status == PlanAssignmentJob.Status.DONE
+    [(region_code, _status)] = assignments(current).values()
+    assert region_code == villages["home"].code
+
+
+@pytest.mark.django_db
+def test_a_roster_apply_that_writes_nothing_starts_no_assignment(villages, django_capture_on_commit_callbacks):
+    current = make_plan()
+    roster_import = checked_roster_import(villages["home"], django_capture_on_commit_callbacks)
+    # The village is gone from the administrator's scope since the preview: applying refuses every row.
+    UserFactory._meta.model.objects.filter(pk=roster_import.created_by_id).update(admin_region="330106")
+    with django_capture_on_commit_callbacks(execute=True):
+        roster.roster_import_confirm(roster_import=roster_import)
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.INVALID
+    assert not PlanAssignmentJob.objects.filter(plan=current).exists()
 
 
 @pytest.mark.django_db
@@ -475,3 +681,51 @@ def test_the_rule_in_plain_words(villages):
     assert "上城区" in text and str(YEAR) in text
     [line] = plans.plan_requirement_lines(plan)
     assert "4" in line
+
+
+# --- What an assignment copies for the untrained list ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_assignment_carries_its_plans_year_and_its_persons_name(villages):
+    """The untrained list filters and sorts on the assignment's own columns (one index): year and name copied."""
+    make_director(villages["home"], person=PersonFactory(name="张三"))
+    plan = make_plan()
+    plans.plan_assign(plan=plan)
+    assert list(PlanAssignment.objects.filter(plan=plan).values_list("year", "person_name")) == [(YEAR, "张三")]
+
+
+@pytest.mark.django_db
+def test_the_next_run_puts_right_a_copied_name_gone_stale(villages):
+    person = make_director(villages["home"], person=PersonFactory(name="张三"))
+    plan = make_plan()
+    plans.plan_assign(plan=plan)
+    PlanAssignment.objects.filter(plan=plan).update(person_name="旧名")
+    assert plans.plan_assign(plan=plan).changed == 1
+    assert PlanAssignment.objects.get(plan=plan, person=person).person_name == "张三"
+
+
+@pytest.mark.django_db
+def test_a_renamed_person_is_renamed_on_the_assignments_of_every_year(villages):
+    person = make_director(villages["home"], person=PersonFactory(name="张三"))
+    current, earlier = make_plan(), make_plan(year=YEAR - 1)
+    plans.plan_assign(plan=current)
+    plans.plan_assign(plan=earlier)
+    organisation_services.person_update(person=person, actor=None, name="张珊")
+    assert set(PlanAssignment.objects.filter(person=person).values_list("person_name", flat=True)) == {"张珊"}
+
+
+@pytest.mark.django_db
+def test_a_roster_import_renaming_a_person_renames_their_assignments(villages, django_capture_on_commit_callbacks):
+    roster_import = checked_roster_import(villages["home"], django_capture_on_commit_callbacks)
+    earlier = make_plan(year=YEAR - 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        roster.roster_import_confirm(roster_import=roster_import)
+    plans.plan_assign(plan=earlier)
+    person = PlanAssignment.objects.get(plan=earlier).person
+    renamed = checked_roster_import(villages["home"], django_capture_on_commit_callbacks, name="陈晶")
+    with django_capture_on_commit_callbacks(execute=True):
+        roster.roster_import_confirm(roster_import=renamed)
+    person.refresh_from_db()
+    assert person.name == "陈晶"
+    assert PlanAssignment.objects.get(plan=earlier).person_name == "陈晶"

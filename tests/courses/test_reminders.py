@@ -9,7 +9,7 @@ from django.core import mail
 from academy.accounts import notifications
 from academy.accounts.models import Notification
 from academy.organisation.models import PostKind, Region
-from courses import reminder_tasks
+from courses import plans, reminder_tasks
 from courses.models import CoverageCount, PlanAssignment, PlanStatus, TrainingPlan
 from courses.reminders import send_administrator_digests, send_trainee_reminders
 from tests.factories import PersonFactory, PostFactory, UserFactory
@@ -49,7 +49,10 @@ def assign(plan, *, name, mobile, email=None, account=True, status=PlanStatus.NO
     PostFactory(person=person, kind=plan.post_kind, region=township)
     if account:
         UserFactory(person=person, phone=mobile, email=email)
-    return PlanAssignment.objects.create(plan=plan, person=person, region=township, status=status)
+    return PlanAssignment.objects.create(
+        plan=plan, person=person, region=township, status=status,
+        **plans.assignment_copies(plan=plan, person_name=person.name),
+    )
 
 
 @pytest.fixture

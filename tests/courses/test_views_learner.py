@@ -180,7 +180,9 @@ def test_a_plans_required_course_is_shown_as_required_and_linked_from_the_plan(c
         title="年度儿童主任培训", **plans.plan_defaults(year),
     )
     plan.required_courses.set([course])
-    PlanAssignment.objects.create(plan=plan, person=person, region_id="330106002001")
+    PlanAssignment.objects.create(
+        plan=plan, person=person, region_id="330106002001", **plans.assignment_copies(plan=plan, person_name=person.name)
+    )
 
     response = client.get(MY_LEARNING)
     learning = response.context["learning"]

@@ -1,4 +1,4 @@
-"""The endpoints a lesson page talks to: heartbeats and knowledge checks."""
+"""The endpoints a lesson page talks to: heartbeats, attention checks and knowledge checks."""
 import datetime
 import json
 from unittest import mock
@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import LessonProgress
-from tests.factories import UserFactory
+from courses.models import AttentionPrompt, CoursePage, LessonProgress
+from tests.factories import PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +159,302 @@ def test_heartbeats_are_posts_only(trainee, text_lesson):
     assert trainee.get(reverse("courses:lesson_heartbeat", args=[text_lesson.pk])).status_code == 405
 
 
+# --- Heartbeats in one statement: the page sends back the state it was given ----------------------------
+
+
+def opened_state(client, lesson) -> str:
+    """Open the lesson page as a trainee does; the state its heartbeats send back first."""
+    return client.get(lesson.url).context["lesson_config"]["state"]
+
+
+def beat(client, lesson, state, **heartbeat_data):
+    """One heartbeat with the state; the answer and the state to send next."""
+    response = heartbeat(client, lesson, heartbeats=[heartbeat_data], state=state)
+    data = response.json() if response["Content-Type"] == "application/json" else {}
+    return response, data.get("state", state)
+
+
+def row(lesson, person):
+    return LessonProgress.objects.filter(lesson=lesson, person=person).values(
+        "last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at",
+    ).get()
+
+
+def test_an_accepted_heartbeat_with_its_state_takes_one_statement(
+    trainee, director, text_lesson, clock, django_assert_max_num_queries
+):
+    state = opened_state(trainee, text_lesson)
+    for sequence in range(1, 6):
+        clock.advance(10)
+        with django_assert_max_num_queries(1):
+            response, state = beat(trainee, text_lesson, state, sequence=sequence)
+        assert response.json()["accepted"]
+    clock.advance(10)
+    response, state = beat(trainee, text_lesson, state, sequence=6)  # completes: the course is checked too
+    assert response.json()["complete"] and row(text_lesson, director.person)["study_seconds"] == 60
+
+
+def test_the_lean_path_skips_the_middleware_a_heartbeat_does_not_need(trainee, text_lesson, clock):
+    state = opened_state(trainee, text_lesson)
+    clock.advance(10)
+    response, _state = beat(trainee, text_lesson, state, sequence=1)
+    assert not hasattr(response.wsgi_request, "_messages")  # MessageMiddleware did not run
+    assert hasattr(trainee.get(text_lesson.url).wsgi_request, "_messages")
+    # The security headers stay.
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.fixture
+def second_director(db):
+    return UserFactory(person=PersonFactory(name="王秀英"))
+
+
+def test_heartbeats_with_their_state_count_exactly_as_without(
+    trainee, director, second_director, video_lesson, clock
+):
+    """The same heartbeats, one trainee sending the state back and one not: the same rows. Delays, a pause,
+    a seek, a repeat and heartbeats kept offline included."""
+    other = Client()
+    other.force_login(second_director)
+    state = opened_state(trainee, video_lesson)
+    other.get(video_lesson.url)
+    block_id = video_lesson.body[0].id
+    plan = [
+        (10, {"sequence": 1}), (10, {"sequence": 2, "video": block_id, "position": 3}),
+        (12, {"sequence": 3, "video": block_id, "position": 15}), (0, {"sequence": 3}),
+        (40, {"sequence": 4, "video": block_id, "position": 50}), (9, {"sequence": 6, "video": block_id, "position": 20}),
+        (10, {"sequence": 7, "video": block_id, "position": 5, "age": 4}),
+    ]
+    for seconds, data in plan:
+        clock.advance(seconds)
+        lean, state = beat(trainee, video_lesson, state, **data)
+        locked = heartbeat(other, video_lesson, heartbeats=[data])
+        assert lean.json() | {"state": None} == locked.json() | {"state": None}
+    assert row(video_lesson, director.person) == row(video_lesson, second_director.person)
+
+
+def test_a_duplicate_or_a_stale_state_counts_nothing_twice(trainee, director, text_lesson, clock):
+    first = opened_state(trainee, text_lesson)
+    clock.advance(10)
+    _response, second = beat(trainee, text_lesson, first, sequence=1)
+    again, _state = beat(trainee, text_lesson, first, sequence=1)  # a retry with the state it was sent with
+    assert not again.json()["accepted"]
+    clock.advance(10)
+    stale, _state = beat(trainee, text_lesson, first, sequence=2)  # another tab's older state: the locked path
+    assert stale.json()["accepted"] and stale.json()["study_seconds"] == 20
+    replayed, _state = beat(trainee, text_lesson, second, sequence=2)
+    assert not replayed.json()["accepted"]
+    assert row(text_lesson, director.person)["study_seconds"] == 20
+
+
+def test_a_heartbeat_sent_twice_is_refused_in_two_statements_with_the_locked_paths_answer(
+    trainee, text_lesson, clock, django_assert_max_num_queries
+):
+    """A page that sends a heartbeat twice (a double tap, a retry after a lost answer): the copy is refused
+    from the row as it is, without the locked path's sign-in check and queries, and answers what that path
+    would, with a state the next heartbeat can use in one statement."""
+    state = opened_state(trainee, text_lesson)
+    clock.advance(10)
+    beat(trainee, text_lesson, state, sequence=1)
+    with django_assert_max_num_queries(2):
+        again, again_state = beat(trainee, text_lesson, state, sequence=1)
+    assert not again.json()["accepted"]
+    locked = heartbeat(trainee, text_lesson, heartbeats=[{"sequence": 1}])
+    assert again.json() | {"state": None} == locked.json() | {"state": None}
+    clock.advance(10)
+    with django_assert_max_num_queries(1):
+        response, _state = beat(trainee, text_lesson, again_state, sequence=2)
+    assert response.json()["accepted"] and response.json()["study_seconds"] == 20
+
+
+def test_the_lean_path_needs_a_signed_in_user(trainee, text_lesson, clock):
+    state = opened_state(trainee, text_lesson)
+    clock.advance(10)
+    response, _state = beat(Client(), text_lesson, state, sequence=1)
+    assert response.status_code == 401
+    assert LessonProgress.objects.get(lesson=text_lesson).last_sequence == 0
+
+
+def test_the_lean_path_needs_the_csrf_token(director, text_lesson, clock):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(director)
+    state = opened_state(client, text_lesson)
+    clock.advance(10)
+    response, _state = beat(client, text_lesson, state, sequence=1)
+    assert response.status_code == 403
+    assert LessonProgress.objects.get(lesson=text_lesson).last_sequence == 0
+
+
+def test_another_persons_state_moves_nothing_of_theirs(trainee, second_director, text_lesson, clock):
+    state = opened_state(trainee, text_lesson)
+    other = Client()
+    other.force_login(second_director)
+    clock.advance(10)
+    response, _state = beat(other, text_lesson, state, sequence=1)
+    assert response.status_code == 409  # the other has not opened the lesson
+    assert LessonProgress.objects.get(lesson=text_lesson).last_sequence == 0
+
+
+def test_a_state_not_signed_by_the_server_is_not_believed(trainee, director, text_lesson, clock):
+    state = opened_state(trainee, text_lesson)
+    payload, signature = state.rsplit(":", 1)
+    clock.advance(10)
+    response, _state = beat(trainee, text_lesson, f"{payload}:{'A' * len(signature)}", sequence=1)
+    assert response.json()["study_seconds"] == 10  # the locked path, from the row
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_a_password_changed_or_an_account_closed_since_the_opening_signs_the_session_out(
+    trainee, director, text_lesson, clock, change
+):
+    state = opened_state(trainee, text_lesson)
+    if change == "password":
+        director.set_password("a new password 2026")
+    else:
+        director.is_active = False
+    director.save()
+    clock.advance(10)
+    response, _state = beat(trainee, text_lesson, state, sequence=1)
+    assert response.status_code == 401
+    assert LessonProgress.objects.get(lesson=text_lesson).last_sequence == 0
+
+
+# --- Attention checks -----------------------------------------------------------------------------------
+
+
+def answer(client, lesson, **data):
+    return client.post(reverse("courses:lesson_attention", args=[lesson.pk]), data)
+
+
+@pytest.fixture
+def checks(course):
+    """Checks every minute of study on average, 60 s to answer."""
+    CoursePage.objects.filter(pk=course.pk).update(attention_checks=True, attention_interval_minutes=1)
+    return course
+
+
+def check_due(lesson, clock, client, study_seconds=10):
+    """Open the lesson, make the next check due at ``study_seconds`` (the server draws it at random) and send
+    heartbeats until it comes; the last answer."""
+    client.get(lesson.url)
+    LessonProgress.objects.filter(lesson=lesson).update(attention_due_seconds=study_seconds)
+    for sequence in range(1, study_seconds // 10 + 1):
+        clock.advance(10)
+        data = heartbeat(client, lesson, sequence=sequence).json()
+    return data
+
+
+def face_check(request, *, person, lesson):
+    """A deployment's identity check, as COURSES_IDENTITY_CHECK names it: here, a field its form part adds."""
+    return request.POST.get("face") == f"ok-{person.pk}-{lesson.pk}"
+
+
+def test_a_heartbeat_answer_carries_the_check_once_it_is_due(trainee, checks, text_lesson, clock):
+    trainee.get(text_lesson.url)
+    LessonProgress.objects.filter(lesson=text_lesson).update(attention_due_seconds=20)
+    clock.advance(10)
+    assert heartbeat(trainee, text_lesson, sequence=1).json()["attention"] is None
+    clock.advance(10)
+    data = heartbeat(trainee, text_lesson, sequence=2).json()
+    prompt = AttentionPrompt.objects.get()
+    assert data["attention"] == {
+        "token": prompt.token, "question": f"请点击数字 {prompt.expected}。", "choices": prompt.choices,
+        "seconds_left": 60, "overdue": False,
+    }
+    clock.advance(10)
+    data = heartbeat(trainee, text_lesson, sequence=3).json()
+    assert data["attention"]["token"] == prompt.token and data["attention"]["seconds_left"] == 50
+    assert data["study_seconds"] == 20  # nothing counted while it is open
+
+
+def test_a_course_without_checks_says_nothing_of_them(trainee, text_lesson, clock):
+    trainee.get(text_lesson.url)
+    clock.advance(10)
+    assert "attention" not in heartbeat(trainee, text_lesson, sequence=1).json()
+
+
+def test_the_right_number_closes_the_check_and_study_counts_again(trainee, checks, text_lesson, clock):
+    data = check_due(text_lesson, clock, trainee)
+    clock.advance(5)
+    response = answer(trainee, text_lesson, prompt=data["attention"]["token"], answer=AttentionPrompt.objects.get().expected)
+    assert response.status_code == 200
+    assert response.json() == {
+        "closed": True, "outcome": "answered", "message": "已确认，学习时间继续计入。", "attention": None, "missed": "",
+    }
+    clock.advance(10)
+    data = heartbeat(trainee, text_lesson, sequence=2).json()
+    assert data["attention"] is None and data["study_seconds"] == 20
+
+
+def test_a_wrong_number_is_told_and_new_numbers_are_shown(trainee, checks, text_lesson, clock):
+    data = check_due(text_lesson, clock, trainee)
+    prompt = AttentionPrompt.objects.get()
+    wrong = next(number for number in range(1, 10) if number != prompt.expected)
+    reply = answer(trainee, text_lesson, prompt=prompt.token, answer=wrong).json()
+    prompt.refresh_from_db()
+    assert not reply["closed"] and reply["outcome"] == "wrong"
+    assert reply["message"] == "点的不是要求的数字。请再看一遍：数字已经换过了。"
+    assert reply["attention"]["token"] == data["attention"]["token"]
+    assert reply["attention"]["question"] == f"请点击数字 {prompt.expected}。"
+    assert prompt.closed_at is None and prompt.wrong_answers == 1
+
+
+def test_an_answer_after_the_time_says_what_the_missed_check_cost(trainee, checks, text_lesson, clock):
+    data = check_due(text_lesson, clock, trainee)
+    for sequence in range(2, 20):  # three minutes on, the phone left on a lesson
+        clock.advance(10)
+        late = heartbeat(trainee, text_lesson, sequence=sequence).json()
+    assert late["attention"]["overdue"] and late["attention"]["seconds_left"] == 0
+    assert late["study_seconds"] == 10
+    reply = answer(
+        trainee, text_lesson, prompt=data["attention"]["token"], answer=AttentionPrompt.objects.get().expected
+    ).json()
+    assert reply["closed"] and reply["outcome"] == "answered_late"
+    assert reply["message"] == (
+        "已超过作答时限：这次确认记为错过，确认出现后 3:00 的学习时间未计入。现在学习时间继续计入。"
+    )
+    assert reply["missed"] == "错过 1 次学习确认，3:00 的学习时间未计入。"
+
+
+def test_an_answer_to_a_check_no_longer_open_is_refused(trainee, checks, text_lesson, clock):
+    data = check_due(text_lesson, clock, trainee)
+    expected = AttentionPrompt.objects.get().expected
+    assert answer(trainee, text_lesson, prompt=data["attention"]["token"], answer=expected).status_code == 200
+    response = answer(trainee, text_lesson, prompt=data["attention"]["token"], answer=expected)
+    assert response.status_code == 409 and response.json()["error"] == "这次确认已经结束，请继续学习。"
+    assert answer(trainee, text_lesson, prompt="made-up", answer=expected).status_code == 409
+
+
+@pytest.mark.parametrize("data", [{}, {"prompt": "x"}, {"answer": "7"}, {"prompt": "x", "answer": "seven"}])
+def test_malformed_answers_are_refused(trainee, checks, text_lesson, data):
+    assert answer(trainee, text_lesson, **data).status_code == 400
+
+
+def test_answers_need_a_signed_in_trainee_and_a_post(client, checks, text_lesson):
+    assert answer(client, text_lesson, prompt="x", answer="1").status_code == 401
+    client.force_login(UserFactory())
+    assert answer(client, text_lesson, prompt="x", answer="1").status_code == 403
+    assert client.get(reverse("courses:lesson_attention", args=[text_lesson.pk])).status_code == 405
+
+
+def test_the_deployments_identity_check_must_confirm_a_right_answer(
+    trainee, director, checks, text_lesson, clock, settings
+):
+    settings.COURSES_IDENTITY_CHECK = "tests.courses.test_views_lessons.face_check"
+    data = check_due(text_lesson, clock, trainee)
+    prompt = AttentionPrompt.objects.get()
+    reply = answer(trainee, text_lesson, prompt=prompt.token, answer=prompt.expected, face="someone-else").json()
+    assert not reply["closed"] and reply["outcome"] == "identity_refused"
+    assert reply["message"] == "未能确认您的身份，请再试一次。"
+    assert reply["attention"]["token"] == data["attention"]["token"]
+    face = f"ok-{director.person_id}-{text_lesson.pk}"
+    reply = answer(trainee, text_lesson, prompt=prompt.token, answer=prompt.expected, face=face).json()
+    assert reply["closed"]
+    prompt.refresh_from_db()
+    assert prompt.identity_refusals == 1 and prompt.closed_at is not None
+
+
 # --- Knowledge checks -----------------------------------------------------------------------------------
 
 
@@ -190,3 +486,16 @@ def test_a_knowledge_check_needs_an_answer_and_a_real_question(trainee, quiz_les
 
 def test_a_knowledge_check_needs_a_signed_in_user(client, quiz_lesson):
     assert check(client, quiz_lesson, 1, 1).status_code == 401
+
+
+def test_with_the_state_sent_back_a_check_is_issued_and_counts_as_without(trainee, checks, text_lesson, clock):
+    state = opened_state(trainee, text_lesson)
+    LessonProgress.objects.filter(lesson=text_lesson).update(attention_due_seconds=20)
+    clock.advance(10)
+    _response, state = beat(trainee, text_lesson, state, sequence=1)  # the row changed since: the locked path
+    clock.advance(10)
+    response, state = beat(trainee, text_lesson, state, sequence=2)
+    assert response.json()["attention"]["token"] == AttentionPrompt.objects.get().token
+    clock.advance(10)
+    response, state = beat(trainee, text_lesson, state, sequence=3)  # the check open: nothing counts
+    assert response.json()["study_seconds"] == 20 and AttentionPrompt.objects.get().uncounted_seconds == 10

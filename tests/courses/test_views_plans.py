@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from academy.jobs import JOB_INTERRUPTED
 from academy.organisation.models import PostKind, Region
-from courses.models import PlanAssignment, TrainingPlan
+from courses.models import PlanAssignment, PlanAssignmentJob, TrainingPlan
 from courses.plans import plan_defaults
 from courses.years import training_year
 from tests.factories import PostFactory, RegionFactory, user_with_role
@@ -154,6 +155,53 @@ def test_editing_a_plan_reassigns_under_the_new_rule(
 def test_run_now_is_a_post(client, county_admin):
     plan = make_plan()
     assert client.get(reverse("courses:plan_assign", args=[plan.pk])).status_code == 405
+
+
+def test_with_the_broker_down_run_now_answers_and_the_plan_page_says_it_starts_later(
+    client, county_admin, home_director, dead_broker,
+):
+    plan = make_plan()
+    response = client.post(reverse("courses:plan_assign", args=[plan.pk]))
+
+    assert response.status_code == 302
+    job = PlanAssignmentJob.objects.get(plan=plan)
+    assert job.status == PlanAssignmentJob.Status.PENDING and job.is_unqueued and job.requested_by == county_admin
+    page = client.get(reverse("courses:plan_detail", args=[plan.pk])).content.decode()
+    assert "后台服务暂时无法连接：您的请求已保存，服务恢复后自动开始" in page
+    assert reverse("courses:plan_assignment_status", args=[job.pk]) in page
+
+
+def test_a_failed_assignment_is_shown_with_its_reason_and_retried_from_the_plan_page(
+    client, county_admin, home_director, django_capture_on_commit_callbacks,
+):
+    plan = make_plan()
+    job = PlanAssignmentJob.objects.create(
+        plan=plan, status=PlanAssignmentJob.Status.FAILED, failure_message=JOB_INTERRUPTED,
+    )
+    page = client.get(reverse("courses:plan_detail", args=[plan.pk])).content.decode()
+    assert "分配中途停止" in page and "后台任务中断（处理它的进程已停止），可以重试。" in page
+    retry_url = reverse("courses:plan_assignment_retry", args=[job.pk])
+    assert f'action="{retry_url}"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(retry_url)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == PlanAssignmentJob.Status.DONE
+    assert PlanAssignment.objects.filter(plan=plan, person=home_director).count() == 1
+    status = client.get(reverse("courses:plan_assignment_status", args=[job.pk])).json()
+    assert (status["status"], status["processed_rows"], status["total_rows"]) == ("done", 1, 1)
+
+
+@pytest.mark.django_db
+def test_an_administrator_who_only_sees_a_plan_cannot_retry_its_assignment(client):
+    plan = make_plan()  # 上城区's
+    job = PlanAssignmentJob.objects.create(plan=plan, status=PlanAssignmentJob.Status.FAILED)
+    client.force_login(user_with_role("city_admin"))  # 杭州市 sees its counties' plans, leaves them to the county
+    page = client.get(reverse("courses:plan_detail", args=[plan.pk])).content.decode()
+    assert "/retry/" not in page
+    assert client.post(reverse("courses:plan_assignment_retry", args=[job.pk])).status_code == 404
+    assert PlanAssignmentJob.objects.get(pk=job.pk).status == PlanAssignmentJob.Status.FAILED
 
 
 @pytest.mark.django_db

@@ -7,7 +7,10 @@ from types import SimpleNamespace
 import factory
 
 from academy.organisation import resident_id
-from academy.organisation.models import Institution, InstitutionKind, Person, Post, PostKind, Region, RunLevel, Sex
+from academy.organisation.models import (
+    Institution, InstitutionKind, Person, Post, PostKind, ProfessionalCategory, Region, RunLevel, Sex,
+)
+from academy.organisation.roster import COLUMNS
 
 
 def make_id_number(region_code: str = "330102", born: datetime.date | None = None, serial: int | None = None) -> str:
@@ -125,3 +128,74 @@ def make_scope_world():
         ),
         far_director=person("海曙主任", "13900000008", kind=PostKind.CHILD_DIRECTOR, region=far_village),
     )
+
+
+# Rosters and people in bulk, for the tests that need a job long enough to be interrupted -------------------
+
+
+def make_villages(*, township_code: str = "330106002", count: int = 20) -> list[Region]:
+    """``count`` synthetic villages under one township (西湖区's 北山街道 by default)."""
+    township = Region.objects.get(code=township_code)
+    return Region.objects.bulk_create(
+        [
+            Region(code=f"{township_code}{201 + n:03d}", name=f"测试{n}村", level="village", parent=township,
+                   is_synthetic=True)
+            for n in range(count)
+        ],
+        batch_size=1000,
+    )
+
+
+def roster_rows(*, count: int, villages: list[Region], first: int = 0, start_date: str = "2024-01-01") -> list[dict]:
+    """Good roster rows (column field -> cell) of ``count`` child directors spread over ``villages``, each a
+    different person with a unique ID number and mobile number; ``first`` shifts the people, so two calls
+    with overlapping ranges give some of the same people."""
+    rows = []
+    for index in range(first, first + count):
+        born = datetime.date(1965, 1, 1) + datetime.timedelta(days=index % 10000)
+        village = villages[index % len(villages)]
+        rows.append({
+            "name": f"主任{index}", "sex": "女" if index % 2 else "男",
+            "id_number": make_id_number(village.code, born, index // 10000),
+            "mobile": f"137{index:08d}", "professional_category": "无", "post": "儿童主任",
+            "region_code": village.code, "institution_code": "", "start_date": start_date, "end_date": "",
+        })
+    return rows
+
+
+def roster_csv(rows: list[dict]) -> bytes:
+    """A roster file as the template's csv: the headings, then ``rows`` (column field -> cell)."""
+    lines = [",".join(column.heading for column in COLUMNS)]
+    lines += [",".join(row.get(column.field, "") for column in COLUMNS) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def people_from_rows(rows: list[dict]) -> list[Person]:
+    """The people of ``rows`` (of ``roster_rows``) as the roster would record them, written in bulk, without
+    posts or accounts."""
+    people = []
+    for row in rows:
+        person = Person(
+            name=row["name"], sex=Sex.FEMALE if row["sex"] == "女" else Sex.MALE, mobile=row["mobile"],
+            professional_category=ProfessionalCategory.NONE,
+        )
+        person.set_id_number(row["id_number"])
+        people.append(person)
+    return Person.objects.bulk_create(people, batch_size=1000)
+
+
+def make_directors(
+    *, count: int, villages: list[Region], first: int = 0, start: datetime.date = datetime.date(2024, 1, 1)
+) -> list[Person]:
+    """``count`` people, each the child director of one of ``villages`` since ``start``, written in bulk (the
+    people of ``roster_rows`` from ``first``)."""
+    rows = roster_rows(count=count, villages=villages, first=first)
+    people = people_from_rows(rows)
+    Post.objects.bulk_create(
+        [
+            Post(person=person, kind=PostKind.CHILD_DIRECTOR, region_id=row["region_code"], start_date=start)
+            for row, person in zip(rows, people)
+        ],
+        batch_size=1000,
+    )
+    return people

@@ -118,3 +118,10 @@ def test_every_page_has_a_favicon_served_by_the_site_itself(client, home):
     for href in links:
         assert href.startswith(settings.STATIC_URL)  # no remote asset
         assert finders.find(href[len(settings.STATIC_URL):]) is not None
+
+
+def test_the_home_page_names_the_site_once_in_its_title(client, announcement):
+    home_title = re.search(r"<title>(.*?)</title>", client.get("/").content.decode(), re.S).group(1).strip()
+    assert home_title == "Child Welfare Workforce Academy"
+    page_title = re.search(r"<title>(.*?)</title>", client.get(announcement.url).content.decode(), re.S).group(1)
+    assert page_title.strip() == "2025 supervisor training opens · Child Welfare Workforce Academy"

@@ -27,7 +27,7 @@ def explain(job, worker):
 
 def test_a_sessions_certificates_are_issued_by_the_worker(celery_worker_process):
     session = make_session(AssessmentCentreFactory())
-    # More than one chunk of 50, so that the job is finished by whichever chunk completes the count.
+    # More than one chunk (ISSUE_CHUNK_SIZE), so that the job is finished by whichever chunk completes the count.
     passed = [make_application(session, name=f"陈{index:02d}", photo=index < 3) for index in range(60)]
     make_application(session, name="王强", outcome=Outcome.FAILED)
 

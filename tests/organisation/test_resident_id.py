@@ -23,6 +23,15 @@ def test_lower_case_x_is_accepted():
     assert resident_id.validation_error("11010519491231002x") is None
 
 
+def test_full_width_digits_and_spaces_are_read_as_the_number_they_show():
+    number = make_id_number()
+    typed = " ".join([number[:6], number[6:14], number[14:]]).translate(
+        {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    )
+    assert resident_id.validation_error(typed) is None
+    assert resident_id.normalise(typed) == number
+
+
 def test_wrong_check_character_is_rejected():
     good = make_id_number()
     wrong = good[:17] + ("0" if good[17] != "0" else "1")

@@ -10,10 +10,12 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
+from django.urls import reverse
 from django.utils import timezone
 
 from academy.accounts.models import User
 from academy.audit.models import AuditAction, AuditEntry
+from academy.jobs import job_requeue, jobs_sweep
 from academy.organisation import resident_id, roster
 from academy.organisation.models import Person, Post, PostKind, Region, RosterImport, RunLevel
 from academy.organisation.services import post_close
@@ -101,9 +103,9 @@ def check(county_admin, places, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def confirm(django_capture_on_commit_callbacks):
-    def confirm(roster_import):
+    def confirm(roster_import, reopen_closed_posts=False):
         with django_capture_on_commit_callbacks(execute=True):
-            roster.roster_import_confirm(roster_import=roster_import)
+            roster.roster_import_confirm(roster_import=roster_import, reopen_closed_posts=reopen_closed_posts)
         roster_import.refresh_from_db()
         return roster_import
 
@@ -129,7 +131,8 @@ def test_a_good_file_is_previewed_without_writing_and_applied_on_confirmation(ch
     assert roster_import.errors == []
     assert roster_import.total == roster_import.done == 2
     assert roster_import.summary == {
-        "people_created": 2, "people_updated": 0, "posts_opened": 2, "posts_closed": 0, "posts_updated": 0,
+        "people_created": 2, "people_updated": 0, "people_moved": 0, "posts_opened": 2, "posts_closed": 0,
+        "posts_updated": 0, "posts_reopened": 0,
     }
     assert counts() == before
 
@@ -173,6 +176,36 @@ def test_the_upload_is_deleted_once_the_import_is_over(check, confirm):
     confirm(roster_import)
     with pytest.raises(FileNotFoundError):
         open(path, "rb")
+
+
+def test_a_preview_never_confirmed_expires_and_its_upload_is_deleted(
+    check, confirm, settings, client, county_admin, django_capture_on_commit_callbacks,
+):
+    # The upload holds ID numbers in clear: a preview nobody confirms must not keep it for ever.
+    settings.ROSTER_IMPORT_CONFIRM_HOURS = 24
+    roster_import = check(csv_bytes([director()]))
+    path = roster_import.file.path
+    checked_at = timezone.now()
+    assert not jobs_sweep(now=checked_at + datetime.timedelta(hours=23))  # still waiting for its administrator
+    assert RosterImport.objects.get(pk=roster_import.pk).status == RosterImport.Status.VALID
+
+    with django_capture_on_commit_callbacks(execute=True):
+        acts = jobs_sweep(now=checked_at + datetime.timedelta(hours=25))
+    assert acts["organisation.RosterImport expired"] == 1
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.EXPIRED and not roster_import.file
+    with pytest.raises(FileNotFoundError):
+        open(path, "rb")
+
+    # Its page says why, in the administrator's language, and leads to a new upload; confirming does nothing.
+    client.force_login(county_admin)
+    page = client.get(roster_import.get_absolute_url()).content.decode()
+    assert "未在规定时间内确认" in page and reverse("organisation:import_new") in page
+    assert confirm(roster_import).status == RosterImport.Status.EXPIRED
+    assert not Person.objects.exists()
+    assert roster.roster_import_create(  # the administrator uploads it again: checked as any new file
+        created_by=county_admin, upload=SimpleUploadedFile("roster.csv", csv_bytes([director()])), language="zh-hans",
+    ).status == RosterImport.Status.PENDING
 
 
 # Every kind of bad row --------------------------------------------------------------------------------
@@ -506,8 +539,11 @@ def test_a_reimport_updates_people_and_closes_posts_instead_of_duplicating(check
     ]
     roster_import = check(csv_bytes(rows))
     assert roster_import.summary == {
-        "people_created": 0, "people_updated": 1, "posts_opened": 1, "posts_closed": 1, "posts_updated": 0,
+        "people_created": 0, "people_updated": 1, "people_moved": 0, "posts_opened": 1, "posts_closed": 1,
+        "posts_updated": 0, "posts_reopened": 0,
     }
+    # The new name is listed; the supervisor's post is a post of another kind, not a move.
+    assert [(change["row"], change["change"]) for change in roster_import.changes] == [(2, "name")]
     roster_import = confirm(roster_import)
 
     assert roster_import.status == RosterImport.Status.DONE
@@ -553,9 +589,10 @@ def test_applying_twice_gives_the_same_result_and_no_duplicates(check, confirm):
     assert Post.objects.filter(person__name="陈静").count() == 1
 
 
-def test_the_apply_task_applies_a_checked_file_and_refuses_one_with_errors(check):
+def test_the_apply_task_applies_only_a_confirmed_file(check):
     good = check(csv_bytes([director()]))
     bad = check(csv_bytes([another_director(name="")]))
+    RosterImport.objects.filter(pk=good.pk).update(status=RosterImport.Status.CONFIRMED)
 
     apply_roster_import.delay(str(good.pk))
     apply_roster_import.delay(str(bad.pk))
@@ -565,10 +602,19 @@ def test_the_apply_task_applies_a_checked_file_and_refuses_one_with_errors(check
     assert Person.objects.filter(name="陈静").exists()
 
 
+def test_a_checked_file_nobody_confirmed_is_not_applied_by_a_stray_message(check):
+    unconfirmed = check(csv_bytes([director()]))
+
+    apply_roster_import.delay(str(unconfirmed.pk))
+
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.status == RosterImport.Status.VALID and not Person.objects.filter(name="陈静").exists()
+
+
 def test_an_apply_that_fails_half_way_writes_nothing_and_its_retry_writes_everything_once(check, monkeypatch):
     before = counts()
     roster_import = check(csv_bytes([director(), another_director()]))
-    RosterImport.objects.filter(pk=roster_import.pk).update(status=RosterImport.Status.APPLYING)
+    RosterImport.objects.filter(pk=roster_import.pk).update(status=RosterImport.Status.CONFIRMED)
     roster_import.refresh_from_db()
     attempts = []
 
@@ -582,11 +628,11 @@ def test_an_apply_that_fails_half_way_writes_nothing_and_its_retry_writes_everyt
     with pytest.raises(OperationalError):
         roster.roster_import_apply(roster_import=roster_import)
     assert counts() == before
-    roster_import.refresh_from_db()
-    assert roster_import.status == RosterImport.Status.APPLYING
+    # What the task does before its retry (academy.job_tasks): the import goes back to confirmed, for the retry.
+    assert job_requeue(RosterImport, roster_import.pk)
+    roster.roster_import_apply(roster_import=roster_import)
 
-    roster.roster_import_apply(roster_import=roster_import)  # what the task's retry does
-
+    assert len(attempts) == 2
     roster_import.refresh_from_db()
     assert roster_import.status == RosterImport.Status.DONE
     assert counts() == (before[0] + 2, before[1] + 2, before[2] + 2)
@@ -610,6 +656,8 @@ def test_two_imports_giving_the_same_people_the_same_posts_at_once_make_each_pos
     first = check(csv_bytes(rows))
     second = check(csv_bytes([{**row, "start_date": second_start} for row in rows]))
     assert [item.status for item in (first, second)] == [RosterImport.Status.VALID] * 2
+    # Both administrators confirm their preview; the applies then run at the same moment.
+    RosterImport.objects.filter(pk__in=[first.pk, second.pk]).update(status=RosterImport.Status.CONFIRMED)
     barrier = threading.Barrier(2)
 
     def apply(roster_import):
@@ -643,9 +691,251 @@ def test_a_second_identical_file_changes_nothing(check, confirm):
     roster_import = confirm(check(csv_bytes([director(), another_director()])))
 
     assert roster_import.summary == {
-        "people_created": 0, "people_updated": 0, "posts_opened": 0, "posts_closed": 0, "posts_updated": 0,
+        "people_created": 0, "people_updated": 0, "people_moved": 0, "posts_opened": 0, "posts_closed": 0,
+        "posts_updated": 0, "posts_reopened": 0,
     }
+    assert roster_import.changes == []
     assert counts() == before
+
+
+# An import never undoes a later change without saying so (issue 12) ----------------------------------
+
+OTHER_VILLAGE = "330102001202"  # 柳浪村
+
+
+def changes_of(roster_import) -> list[tuple]:
+    return [(change["row"], change["change"]) for change in roster_import.changes]
+
+
+def open_director_posts(name: str) -> list[tuple]:
+    return list(
+        Post.objects.filter(person__name=name, kind=PostKind.CHILD_DIRECTOR, end_date__isnull=True)
+        .values_list("region_id", "start_date")
+    )
+
+
+@pytest.fixture
+def she_left(check, confirm, county_admin):
+    """陈静 imported as the director of 清波村 from 2023-01-01; her post then ended on 2024-06-30 on her page."""
+    confirm(check(csv_bytes([director(), another_director()])))
+    post = Post.objects.get(person__name="陈静")
+    return post_close(post=post, end_date=datetime.date(2024, 6, 30), actor=county_admin)
+
+
+def test_an_older_file_lists_the_post_it_would_reopen_and_keeps_it_closed_without_the_choice(
+    check, confirm, she_left,
+):
+    roster_import = check(csv_bytes([director(), another_director()]))  # last year's file, uploaded again
+
+    assert roster_import.status == RosterImport.Status.VALID
+    assert roster_import.summary["posts_updated"] == 0  # no longer hidden among "changed end dates"
+    assert roster_import.changes == [{
+        "row": 2, "change": "reopen", "name": "陈静", "id_number": she_left.person.id_number_masked,
+        "post": "child_director", "place": "清波村", "start": "2023-01-01", "end": "2024-06-30",
+        "blocked_by_place": None, "blocked_by_start": None,
+    }]
+
+    roster_import = confirm(roster_import)
+
+    assert roster_import.status == RosterImport.Status.DONE
+    assert roster_import.reopen_closed_posts is False
+    assert roster_import.summary["posts_reopened"] == 0
+    she_left.refresh_from_db()
+    assert she_left.end_date == datetime.date(2024, 6, 30)
+
+
+def test_the_post_is_reopened_when_the_administrator_chooses_to(check, confirm, she_left, county_admin):
+    roster_import = confirm(check(csv_bytes([director()])), reopen_closed_posts=True)
+
+    assert roster_import.status == RosterImport.Status.DONE
+    assert roster_import.summary["posts_reopened"] == 1
+    she_left.refresh_from_db()
+    assert she_left.end_date is None
+    entry = AuditEntry.objects.filter(action=AuditAction.ROSTER_APPLIED).latest("pk")
+    assert entry.detail["posts_reopened"] == 1 and entry.detail["reopen_closed_posts"] is True
+
+
+def test_a_post_is_not_reopened_when_the_person_has_since_taken_the_post_elsewhere(check, confirm, she_left):
+    """She moved to 柳浪村 on her page; last year's file still has her at 清波村."""
+    PostFactory(person=she_left.person, region=Region.objects.get(code=OTHER_VILLAGE),
+                start_date=datetime.date(2024, 7, 1))
+
+    roster_import = check(csv_bytes([director()]))
+
+    [change] = roster_import.changes
+    assert (change["change"], change["blocked_by_place"], change["blocked_by_start"]) == (
+        "reopen", "柳浪村", "2024-07-01",
+    )
+    roster_import = confirm(roster_import, reopen_closed_posts=True)
+    assert roster_import.status == RosterImport.Status.DONE
+    assert open_director_posts("陈静") == [(OTHER_VILLAGE, datetime.date(2024, 7, 1))]
+
+
+def test_a_post_is_not_reopened_when_the_same_file_gives_her_the_post_elsewhere(check, confirm, she_left):
+    rows = [director(), director(region_code=OTHER_VILLAGE, start_date="2024-07-01")]
+
+    roster_import = check(csv_bytes(rows))
+
+    assert [(change["row"], change["change"], change["blocked_by_place"]) for change in roster_import.changes] == [
+        (2, "reopen", "柳浪村"),
+    ]
+    roster_import = confirm(roster_import, reopen_closed_posts=True)
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert open_director_posts("陈静") == [(OTHER_VILLAGE, datetime.date(2024, 7, 1))]
+
+
+def test_a_choice_made_on_a_preview_the_roster_no_longer_matches_is_checked_again(
+    check, confirm, she_left, county_admin,
+):
+    """Between the preview and the confirmation her end date was corrected: the choice was about another
+    post than the one now there, so nothing is applied and the new preview is shown for a new choice."""
+    roster_import = check(csv_bytes([director()]))
+    post_close(post=she_left, end_date=datetime.date(2024, 9, 30), actor=county_admin)
+
+    roster_import = confirm(roster_import, reopen_closed_posts=True)
+
+    assert roster_import.status == RosterImport.Status.VALID
+    assert roster_import.rechecked_at is not None
+    assert roster_import.reopen_closed_posts is None
+    assert roster_import.changes[0]["end"] == "2024-09-30"
+    she_left.refresh_from_db()
+    assert she_left.end_date == datetime.date(2024, 9, 30)
+
+    roster_import = confirm(roster_import, reopen_closed_posts=True)
+
+    assert roster_import.status == RosterImport.Status.DONE
+    she_left.refresh_from_db()
+    assert she_left.end_date is None
+
+
+def test_a_confirmation_of_an_older_preview_is_refused(check, she_left):
+    roster_import = check(csv_bytes([director()]))
+
+    assert not roster.roster_import_confirm(
+        roster_import=roster_import, reopen_closed_posts=True, preview_digest="not-what-was-shown",
+    )
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.VALID
+
+
+def test_a_new_village_and_start_date_on_a_directors_row_moves_her(check, confirm, places):
+    confirm(check(csv_bytes([director()])))
+    old_post = Post.objects.get(person__name="陈静")
+
+    roster_import = check(csv_bytes([director(region_code=OTHER_VILLAGE, start_date="2024-07-01")]))
+
+    assert roster_import.status == RosterImport.Status.VALID
+    assert roster_import.changes == [{
+        "row": 2, "change": "move", "name": "陈静", "id_number": old_post.person.id_number_masked,
+        "post": "child_director", "from_place": "清波村", "from_start": "2023-01-01", "from_end": "2024-06-30",
+        "to_place": "柳浪村", "to_start": "2024-07-01",
+    }]
+    assert roster_import.summary["people_moved"] == 1 and roster_import.summary["posts_opened"] == 1
+
+    roster_import = confirm(roster_import)
+
+    assert roster_import.status == RosterImport.Status.DONE
+    old_post.refresh_from_db()
+    assert old_post.end_date == datetime.date(2024, 6, 30)  # the day before the new post's first
+    assert open_director_posts("陈静") == [(OTHER_VILLAGE, datetime.date(2024, 7, 1))]
+
+
+def test_a_row_whose_village_alone_was_edited_asks_for_the_day_of_the_move(check, confirm):
+    """The issue's case: the old post stayed open and she held two director posts."""
+    confirm(check(csv_bytes([director()])))
+    before = counts()
+
+    roster_import = check(csv_bytes([director(region_code=OTHER_VILLAGE)]))
+
+    assert roster_import.status == RosterImport.Status.INVALID
+    [(row, column, message)] = errors_of(roster_import)
+    assert (row, column) == (2, "start_date")
+    assert "清波村" in message and "2023-01-01" in message
+    confirm(roster_import)
+    assert counts() == before
+    assert open_director_posts("陈静") == [(VILLAGE, datetime.date(2023, 1, 1))]
+
+
+@pytest.mark.parametrize("post, old, new", [
+    ("儿童督导员", {"region_code": TOWNSHIP}, {"region_code": "330102003"}),
+    ("孤残儿童护理员", {"region_code": "", "institution_code": "MP-330102"},
+     {"region_code": "", "institution_code": "CW-330102"}),
+], ids=["supervisor to another township", "carer to another institution"])
+def test_a_supervisor_or_carer_given_another_place_is_moved_too(check, confirm, post, old, new):
+    InstitutionFactory(code="CW-330102", name="上城区儿童福利院", run_level=RunLevel.COUNTY)
+    confirm(check(csv_bytes([director(post=post, **old)])))
+
+    roster_import = confirm(check(csv_bytes([director(post=post, start_date="2025-03-01", **new)])))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert changes_of(roster_import) == [(2, "move")]
+    posts = Post.objects.filter(person__name="陈静").order_by("start_date")
+    assert [(post.start_date, post.end_date) for post in posts] == [
+        (datetime.date(2023, 1, 1), datetime.date(2025, 2, 28)), (datetime.date(2025, 3, 1), None),
+    ]
+
+
+def test_a_file_with_several_moves_of_one_person_applies_them_in_date_order(check, confirm):
+    RegionFactory(code="330102001203", name="南星村", level="village", parent_id=TOWNSHIP)
+    confirm(check(csv_bytes([director()])))
+
+    rows = [
+        director(region_code="330102001203", start_date="2025-01-01"),
+        director(region_code=OTHER_VILLAGE, start_date="2024-07-01", end_date="2024-12-31"),
+    ]
+    roster_import = confirm(check(csv_bytes(rows)))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert changes_of(roster_import) == [(3, "move")]
+    posts = Post.objects.filter(person__name="陈静").order_by("start_date")
+    assert [(post.region_id, post.end_date) for post in posts] == [
+        (VILLAGE, datetime.date(2024, 6, 30)), (OTHER_VILLAGE, datetime.date(2024, 12, 31)),
+        ("330102001203", None),
+    ]
+
+
+def test_a_person_moved_away_and_back_in_one_file_holds_one_open_post(check, confirm):
+    """The old post at 清波村 is ended before her new post there is written: the database keeps one open post
+    of a kind per person and place, and would refuse the file otherwise."""
+    confirm(check(csv_bytes([director()])))
+
+    rows = [
+        director(region_code=OTHER_VILLAGE, start_date="2024-07-01", end_date="2024-12-31"),
+        director(start_date="2025-01-01"),
+    ]
+    roster_import = confirm(check(csv_bytes(rows)))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    posts = Post.objects.filter(person__name="陈静").order_by("start_date")
+    assert [(post.region_id, post.end_date) for post in posts] == [
+        (VILLAGE, datetime.date(2024, 6, 30)), (OTHER_VILLAGE, datetime.date(2024, 12, 31)), (VILLAGE, None),
+    ]
+
+
+def test_a_file_ending_a_post_and_giving_it_again_there_later_is_applied(check, confirm):
+    confirm(check(csv_bytes([director()])))
+
+    roster_import = confirm(check(csv_bytes([director(end_date="2024-06-30"), director(start_date="2025-01-01")])))
+
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
+    assert list(Post.objects.filter(person__name="陈静").order_by("start_date").values_list("end_date", flat=True)) == [
+        datetime.date(2024, 6, 30), None,
+    ]
+
+
+def test_a_changed_name_is_listed_with_the_old_and_the_new(check, confirm):
+    confirm(check(csv_bytes([director(), another_director()])))
+    person = Person.objects.get(name="陈静")
+
+    roster_import = check(csv_bytes([another_director(), director(name="陈静怡", mobile="13900000011")]))
+
+    assert roster_import.changes == [{
+        "row": 3, "change": "name", "name": "陈静", "id_number": person.id_number_masked,
+        "from_name": "陈静", "to_name": "陈静怡",
+    }]
+    confirm(roster_import)
+    person.refresh_from_db()
+    assert person.name == "陈静怡"
 
 
 # Scope ------------------------------------------------------------------------------------------------
@@ -787,11 +1077,16 @@ def test_a_person_whose_post_was_ended_by_their_region_is_taken_on_by_the_new_on
 
 def test_an_administrator_over_both_regions_moves_a_person_directly(check, confirm, liandu_supervisor):
     province_admin = UserFactory(admin_region=Region.objects.get(code="33"))
+    row = takeover_row(liandu_supervisor, name="莲都督导", start_date="2024-07-01")
 
-    roster_import = confirm(check(csv_bytes([takeover_row(liandu_supervisor, name="莲都督导")]), user=province_admin))
+    roster_import = confirm(check(csv_bytes([row]), user=province_admin))
 
     assert roster_import.status == RosterImport.Status.DONE, roster_import.errors
-    assert set(liandu_supervisor.posts.values_list("region_id", flat=True)) == {LIANDU_TOWNSHIP, XIHU_TOWNSHIP}
+    assert [change["change"] for change in roster_import.changes] == ["move"]
+    # A move, not a second post: the 莲都区 post ends the day before the 西湖区 one begins.
+    assert set(liandu_supervisor.posts.values_list("region_id", "end_date")) == {
+        (LIANDU_TOWNSHIP, datetime.date(2024, 6, 30)), (XIHU_TOWNSHIP, None),
+    }
 
 
 def test_an_applied_import_is_one_audit_entry_with_its_counts(check, confirm, county_admin):
@@ -801,8 +1096,8 @@ def test_an_applied_import_is_one_audit_entry_with_its_counts(check, confirm, co
     assert (entry.action, entry.actor, entry.region_code) == (AuditAction.ROSTER_APPLIED, county_admin, "330102")
     assert entry.object_id == str(roster_import.pk)
     assert entry.detail == {
-        "file_name": "上城区名册.csv", "rows": 2, "people_created": 2, "people_updated": 0, "posts_opened": 2,
-        "posts_closed": 0, "posts_updated": 0,
+        "file_name": "上城区名册.csv", "rows": 2, "people_created": 2, "people_updated": 0, "people_moved": 0,
+        "posts_opened": 2, "posts_closed": 0, "posts_updated": 0, "posts_reopened": 0, "reopen_closed_posts": None,
     }
 
 

@@ -5,9 +5,10 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from academy.accounts.services import account_for_person
 from academy.audit.models import AuditAction, AuditEntry
 from academy.organisation import services
-from academy.organisation.models import Post, PostKind, Region
+from academy.organisation.models import Institution, Person, Post, PostKind, Region, RunLevel
 from academy.organisation.scope import PersonChangeRefused
 from tests.factories import PersonFactory, RegionFactory, make_scope_world, user_with_role
 
@@ -134,3 +135,56 @@ def test_two_administrators_opening_the_same_post_at_once_make_one_post(zhejiang
 
     assert sorted(outcomes) == ["opened", "refused"]
     assert Post.objects.filter(person=person).count() == 1
+
+
+# The other one-of rules of the organisation: a value another administrator gave a moment ago (the form's own
+# check passed) is refused by the database, and the service names the conflict for the form -----------------
+
+
+def test_a_person_added_twice_is_refused_naming_the_id_number(world):
+    number = world.home_director.id_number
+    with pytest.raises(services.AlreadyTaken) as refused:
+        services.person_create(name="上城主任", sex="female", id_number=number, actor=user_with_role("county_admin"))
+    assert (refused.value.field, refused.value.message) == ("id_number", "已有其他人员使用此居民身份证号码。")
+    assert Person.objects.filter(name="上城主任").count() == 1
+    assert not AuditEntry.objects.filter(action=AuditAction.PERSON_CREATED).exists()
+
+
+def test_another_persons_id_number_is_refused_and_nothing_changes(world):
+    with pytest.raises(services.AlreadyTaken) as refused:
+        services.person_update(
+            person=world.county_carer, actor=None, id_number=world.home_director.id_number, name="改了名字",
+        )
+    assert refused.value.field == "id_number"
+    world.county_carer.refresh_from_db()
+    assert world.county_carer.name == "上城护理员" and world.county_carer.id_number != world.home_director.id_number
+
+
+def test_a_mobile_number_signing_in_to_another_account_is_refused_and_nothing_changes(world):
+    account_for_person(person=world.home_director)
+    carer_account = account_for_person(person=world.county_carer)  # unclaimed: its number would change at once
+    with pytest.raises(services.AlreadyTaken) as refused:
+        services.person_update(person=world.county_carer, actor=None, mobile="13900000001")
+    assert (refused.value.field, refused.value.message) == ("mobile", "此手机号码已是另一账号的登录号码。")
+    world.county_carer.refresh_from_db()
+    carer_account.refresh_from_db()
+    assert world.county_carer.mobile == carer_account.phone == "13900000004"
+
+
+def test_a_village_added_twice_is_refused_naming_it(world):
+    township = Region.objects.get(code="330102001")
+    with pytest.raises(services.AlreadyTaken) as refused:
+        services.village_create(township=township, code=world.home_village.code, name="另一个村")
+    assert (refused.value.field, refused.value.message) == ("code_suffix", "代码330102001901已属于清波一村。")
+
+
+def test_an_institution_code_taken_is_refused_naming_the_institution(world):
+    twin = Institution(
+        code=world.county_home.code, name="另一家福利院", kind=world.county_home.kind, run_level=RunLevel.COUNTY,
+        region=world.county_home.region,
+    )
+    with pytest.raises(services.AlreadyTaken) as refused:
+        services.institution_save(institution=twin)
+    assert refused.value.field == "code"
+    assert refused.value.message == f"机构代码{world.county_home.code}已属于上城区儿童福利院。"
+    assert not Institution.objects.filter(name="另一家福利院").exists()

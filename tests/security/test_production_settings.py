@@ -54,3 +54,28 @@ def test_a_per_process_cache_is_refused():
 def test_a_per_process_cache_starts_when_allowed():
     loaded = load_production_settings(**{**REAL, "CACHE_URL": None, "ALLOW_LOCAL_CACHE": "1"})
     assert loaded.returncode == 0, loaded.stderr
+
+
+def _wechat_apps(**environment) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("WECHAT_", "CACHE_URL", "SMS_"))}
+    env.update({**REAL, **environment, "DJANGO_SETTINGS_MODULE": "academy.settings.production"})
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print([app['settings']['flow'] for app in settings.SOCIALACCOUNT_PROVIDERS['weixin']['APPS']])"],
+        cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_wechat_is_off_unless_its_app_id_is_set():
+    loaded = _wechat_apps()
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
+    loaded = _wechat_apps(WECHAT_APP_ID="wx1", WECHAT_APP_SECRET="s", WECHAT_WEB_APP_ID="wx2", WECHAT_WEB_APP_SECRET="t")
+    assert loaded.stdout.strip() == "['official_account', 'website']", loaded.stderr
+
+
+def test_wechat_half_configured_is_refused():
+    loaded = _wechat_apps(WECHAT_APP_ID="wx1")
+    assert loaded.returncode != 0 and "WECHAT_APP_SECRET" in loaded.stderr
+    loaded = _wechat_apps(WECHAT_APP_ID="wx1", WECHAT_APP_SECRET="s", WECHAT_TEMPLATES="no_such_message=T")
+    assert loaded.returncode != 0 and "no_such_message" in loaded.stderr

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Makes the demo media in site/demo/content/media/: each course's cover image, and for each slides/NAME.txt a
-# lesson video NAME.mp4 (640x360 H.264 main, yuv420p, AAC mono, +faststart), its poster NAME.png (the
-# title slide) and NAME.vtt (Chinese captions of the narration). Slides are drawn with ffmpeg's drawtext in
+# lesson video NAME.mp4 (640x360 H.264 main, yuv420p, AAC mono, +faststart) and NAME.vtt (Chinese captions of
+# the narration). Its renditions and JPEG poster are made by the platform's job when the demo is loaded
+# (courses/renditions.py), as for any upload. Slides are drawn with ffmpeg's drawtext in
 # the Droid Sans Fallback font; the Mandarin narration is spoken by espeak-ng when it is installed
-# (apt-get install espeak-ng), otherwise the video is silent. Only this script needs ffmpeg: the platform
-# uses the files it made, which are committed.
+# (apt-get install espeak-ng), otherwise the video is silent. The platform uses the files it made, which are
+# committed.
 #
 # Slide file format: "# colour: 0xRRGGBB" sets the accent colour, the first "# " line is the footer; every
 # "== heading" starts a slide (the first is the title slide), "- text" is a bullet point (plain lines on
@@ -132,7 +133,6 @@ make_video() {
     ffmpeg -v error -y -f concat -safe 0 -i "$work/videos.txt" -f concat -safe 0 -i "$work/sounds.txt" \
         -map 0:v -map 1:a -c:v copy -c:a aac -b:a 40k -movflags +faststart -map_metadata -1 \
         -metadata title="${headings[0]}" "media/$name.mp4"
-    ffmpeg -v error -y -ss 1 -i "media/$name.mp4" -frames:v 1 "media/$name.png"
     cp "$work/$name.vtt" "media/$name.vtt"
     printf '%s: %s s, %s bytes\n' "media/$name.mp4" "$start" "$(stat -c %s "media/$name.mp4")"
 }

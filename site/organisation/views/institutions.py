@@ -39,9 +39,13 @@ def institution_list(request):
 def institution_add(request):
     form = InstitutionForm(request.POST or None, scope=scope_for(request.user))
     if request.method == "POST" and form.is_valid():
-        institution = services.institution_save(institution=form.save(commit=False))
-        messages.success(request, _("%(name)s was added.") % {"name": institution.name})
-        return redirect(institution)
+        try:
+            institution = services.institution_save(institution=form.save(commit=False))
+        except services.AlreadyTaken as refusal:
+            form.add_error(refusal.field, refusal.message)
+        else:
+            messages.success(request, _("%(name)s was added.") % {"name": institution.name})
+            return redirect(institution)
     return render(request, "organisation/institution_form.html", {"form": form, "institution": None})
 
 
@@ -68,7 +72,11 @@ def institution_edit(request, pk):
     institution = _institution_in_scope(request, pk)
     form = InstitutionForm(request.POST or None, instance=institution, scope=scope_for(request.user))
     if request.method == "POST" and form.is_valid():
-        services.institution_save(institution=form.save(commit=False))
-        messages.success(request, _("%(name)s was saved.") % {"name": institution.name})
-        return redirect(institution)
+        try:
+            services.institution_save(institution=form.save(commit=False))
+        except services.AlreadyTaken as refusal:
+            form.add_error(refusal.field, refusal.message)
+        else:
+            messages.success(request, _("%(name)s was saved.") % {"name": institution.name})
+            return redirect(institution)
     return render(request, "organisation/institution_form.html", {"form": form, "institution": institution})

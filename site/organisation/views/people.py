@@ -228,6 +228,8 @@ def person_edit(request, pk):
                     "sent to it; they have been told at their current number and email."
                 ) % {"name": person.name})
             return redirect(person)
+    except services.AlreadyTaken as refusal:
+        form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
     except PersonChangeRefused as refusal:
         messages.error(request, str(refusal))
         return redirect(person)

@@ -72,7 +72,13 @@ def village_add(request, code):
         raise Http404
     form = VillageForm(request.POST or None, township=township)
     if request.method == "POST" and form.is_valid():
-        village = services.village_create(township=township, code=form.village_code(), name=form.cleaned_data["name"])
-        messages.success(request, _("%(name)s was added.") % {"name": village.name})
-        return redirect(township)
+        try:
+            village = services.village_create(
+                township=township, code=form.village_code(), name=form.cleaned_data["name"]
+            )
+        except services.AlreadyTaken as refusal:
+            form.add_error(refusal.field, refusal.message)
+        else:
+            messages.success(request, _("%(name)s was added.") % {"name": village.name})
+            return redirect(township)
     return render(request, "organisation/village_form.html", {"township": township, "form": form})

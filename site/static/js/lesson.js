@@ -1,5 +1,6 @@
-/* A lesson page: reports to the server while it is on screen, resumes videos, asks the server about
-   knowledge checks. The server alone decides what counts (courses/progress.py): this script only reports.
+/* A lesson page: reports to the server while it is on screen, resumes videos, shows the attention checks the
+   server issues, asks the server about knowledge checks. The server alone decides what counts
+   (courses/progress.py, courses/attention.py): this script only reports and shows.
    On a weak network nothing is lost: every heartbeat is kept (in localStorage, across reloads) until the
    server has it, sent in order with its age, and retried with backoff; the page says when it is offline.
    Plain ES5 with XMLHttpRequest, for old WeChat and iOS browsers. */
@@ -9,16 +10,19 @@
   var configElement = document.getElementById("lesson-config");
   if (!configElement) { return; }
   var config = JSON.parse(configElement.textContent);
-  var MAX_KEPT = 1000;  // about three hours of heartbeats; beyond, the oldest go (the server bridges the gap)
+  var MAX_KEPT = 1000;  // hours of heartbeats (1000 intervals); beyond, the oldest go (the server bridges the gap)
   var BATCH = 50;  // heartbeats per request (the server takes up to 100)
   var MAX_RETRY_SECONDS = 60;
   var kept = load();  // heartbeats not yet accepted by the server, oldest first
-  var sequence = Math.max.apply(null, [config.sequence].concat(kept.map(function (item) { return item.sequence; })));
+  var sequence = Math.max.apply(null, [config.sequence, lastUsed()].concat(kept.map(function (item) { return item.sequence; })));
   var timer = null;
   var stopped = false;
   var sending = false;
   var retryTimer = null;
   var retrySeconds = 0;
+  // The progress as the server left it, signed by the server: sent back with the heartbeats, it lets the server
+  // apply them in one statement (courses/progress.py). Each answer brings the next.
+  var state = config.state;
   var videos = Array.prototype.slice.call(document.querySelectorAll("video[data-block-id]"));
 
   function each(selector, callback) {
@@ -59,8 +63,15 @@
     return stored.filter(function (item) { return item && item.sequence > config.sequence; });
   }
 
+  // The last sequence number used here, for a page opened from its offline copy (offline.js, sw.js), whose
+  // config.sequence is that of the day it was kept.
+  function lastUsed() {
+    try { return Number(window.localStorage.getItem(config.sequenceKey)) || 0; } catch (error) { return 0; }
+  }
+
   function save() {
     try {
+      window.localStorage.setItem(config.sequenceKey, String(sequence));
       if (kept.length) {
         window.localStorage.setItem(config.keptKey, JSON.stringify(kept));
       } else {
@@ -118,15 +129,17 @@
       }
       return heartbeat;
     });
-    post(config.heartbeatUrl, JSON.stringify({ heartbeats: heartbeats }), "application/json", function (status, data) {
+    post(config.heartbeatUrl, JSON.stringify({ heartbeats: heartbeats, state: state }), "application/json", function (status, data) {
       sending = false;
       if (status === 200 && data) {
+        if (data.state) { state = data.state; }
         forget(data.sequence);  // accepted, or already passed (a repeat): the server has them
         // Another tab may have gone further: continue after the last number the server accepted.
         if (data.sequence > sequence) { sequence = data.sequence; }
         retrySeconds = 0;
         showOffline(false);
         show(data);
+        if (data.hasOwnProperty("attention")) { showPrompt(data.attention); }
         send();
       } else if (status === 401 || status === 403 || status === 404 || status === 409) {
         stop(data && data.error);  // what is kept stays for the next opening of the page
@@ -155,6 +168,7 @@
     retrySeconds = 0;
     if (!kept.length) { showOffline(false); }
     send();  // the notice goes once what was kept has arrived
+    if (pendingAnswer !== null) { answer(pendingAnswer); }  // tapped while offline
   });
   window.addEventListener("offline", function () { showOffline(true); });
 
@@ -173,7 +187,9 @@
     var item = { sequence: sequence, made: clock() };
     if (video) {
       item.video = video.getAttribute("data-block-id");
-      item.position = video.currentTime;
+      // While video.js switches between 流畅 and 标清 the new file starts at 0: the position is the one kept.
+      var switching = video.getAttribute("data-switching-position");
+      item.position = switching === null ? video.currentTime : Number(switching);
     }
     kept.push(item);
     if (kept.length > MAX_KEPT) { kept.splice(0, kept.length - MAX_KEPT); }
@@ -211,6 +227,173 @@
     // A pause or the end reports at once, so the position is kept and the last seconds count.
     video.addEventListener("pause", function () { beat(video); });
   });
+
+  // Attention checks. The server issues one at a random moment (a heartbeat's answer carries it, and so does
+  // the page when it is opened again); the page puts it over everything, pauses the videos and sends the
+  // number tapped with the check's token. Whether it was right, and what counts meanwhile, is the server's.
+  var overlay = document.querySelector("[data-attention]");
+  var promptShown = null;  // the check on screen
+  var countdownTimer = null;
+  var pausedForPrompt = [];  // videos that were playing when the check came, played again once it is answered
+  var pendingAnswer = null;  // a number tapped while offline, sent when the network returns
+  var answeredToken = null;  // a heartbeat's answer sent before the check was answered may still name it
+
+  function part(name) { return overlay.querySelector("[data-attention-" + name + "]"); }
+
+  function setResult(message) {
+    part("result").textContent = message || "";
+    part("result").hidden = !message;
+  }
+
+  // What became of the answer, for a while: what a missed check cost stays in its own line below.
+  var noticeTimer = null;
+  function showNotice(message) {
+    window.clearTimeout(noticeTimer);
+    each("[data-attention-notice]", function (element) {
+      element.textContent = message || "";
+      element.hidden = !message;
+    });
+    if (message) { noticeTimer = window.setTimeout(function () { showNotice(""); }, 15000); }
+  }
+
+  function showMissed(text) {
+    each("[data-attention-missed]", function (element) {
+      element.textContent = text || "";
+      element.hidden = !text;
+    });
+  }
+
+  function showOverdue(overdue) {
+    part("time").hidden = overdue;
+    part("overdue").hidden = !overdue;
+  }
+
+  function startCountdown(seconds) {
+    window.clearInterval(countdownTimer);
+    var ends = clock() + seconds * 1000;
+    function update() {
+      var left = Math.max(0, Math.ceil((ends - clock()) / 1000));
+      part("countdown").textContent = left;
+      if (left === 0) {
+        window.clearInterval(countdownTimer);
+        showOverdue(true);
+      }
+    }
+    showOverdue(false);
+    update();
+    countdownTimer = window.setInterval(update, 1000);
+  }
+
+  function pauseVideos() {
+    videos.forEach(function (video) {
+      if (!video.paused && !video.ended) {
+        pausedForPrompt.push(video);
+        video.pause();  // its pause heartbeat keeps the position; the server counts nothing while the check is open
+      }
+      if (video.webkitDisplayingFullscreen && video.webkitExitFullscreen) { video.webkitExitFullscreen(); }
+    });
+    if (document.fullscreenElement && document.exitFullscreen) { document.exitFullscreen(); }
+  }
+
+  function showPrompt(prompt) {
+    if (!overlay) { return; }
+    if (!prompt) {
+      hidePrompt();
+      return;
+    }
+    if (prompt.token === answeredToken) { return; }
+    var isNew = !promptShown || promptShown.token !== prompt.token;
+    var numbersChanged = isNew || promptShown.question !== prompt.question ||
+      promptShown.choices.join() !== prompt.choices.join();
+    promptShown = prompt;
+    if (numbersChanged) {
+      part("token").value = prompt.token;
+      part("question").textContent = prompt.question;
+      var choices = part("choices");
+      while (choices.firstChild) { choices.removeChild(choices.firstChild); }
+      prompt.choices.forEach(function (number) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "attention-choice";
+        button.value = number;
+        button.textContent = number;
+        button.addEventListener("click", function () { answer(number); });
+        choices.appendChild(button);
+      });
+    }
+    if (isNew) {
+      setResult("");
+      showNotice("");
+      startCountdown(prompt.seconds_left);
+    }
+    if (prompt.overdue) {
+      window.clearInterval(countdownTimer);
+      showOverdue(true);
+    }
+    if (overlay.hidden) {
+      pauseVideos();
+      overlay.hidden = false;
+      document.body.className += " has-attention-check";
+      var first = part("choices").querySelector("button");
+      if (first && first.focus) { first.focus(); }
+    }
+  }
+
+  function hidePrompt() {
+    if (!overlay || overlay.hidden) { return; }
+    overlay.hidden = true;
+    promptShown = null;
+    pendingAnswer = null;
+    window.clearInterval(countdownTimer);
+    document.body.className = document.body.className.replace(" has-attention-check", "");
+    var again = pausedForPrompt;
+    pausedForPrompt = [];
+    again.forEach(function (video) {
+      var playing = video.play();  // right after the tap that answered, which browsers accept as the user's wish
+      if (playing && playing.catch) { playing.catch(function () { /* the trainee presses play herself */ }); }
+    });
+  }
+
+  function setChoicesDisabled(disabled) {
+    Array.prototype.forEach.call(part("choices").querySelectorAll("button"), function (button) {
+      button.disabled = disabled;
+    });
+  }
+
+  function answer(number) {
+    if (!promptShown) { return; }
+    var form = part("form");
+    var data = new FormData(form);
+    data.append("answer", number);
+    pendingAnswer = null;
+    setChoicesDisabled(true);
+    post(config.attention.answerUrl, data, null, function (status, reply) {
+      setChoicesDisabled(false);
+      if (status === 200 && reply) {
+        showMissed(reply.missed);
+        if (reply.closed) {
+          answeredToken = promptShown && promptShown.token;
+          hidePrompt();
+          showNotice(reply.message);
+        } else {
+          showPrompt(reply.attention);
+          setResult(reply.message);
+        }
+      } else if (status === 409) {
+        hidePrompt();  // answered already (another tab): nothing more to do here
+      } else if (status === 0) {
+        pendingAnswer = number;
+        setResult(config.attention.offlineText);
+      } else {
+        setResult((reply && reply.error) || config.attention.offlineText);
+      }
+    });
+  }
+
+  if (overlay) {
+    part("form").addEventListener("submit", function (event) { event.preventDefault(); });
+    showPrompt(config.attention.prompt);
+  }
 
   showWatched(config.watched);
   if (navigator.onLine === false) { showOffline(true); }

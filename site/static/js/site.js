@@ -10,4 +10,12 @@
   document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
+  // On a PC the menu stays open (drawn as a row by the stylesheet); on a phone it opens with its button.
+  var menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 1200px)");
+    var follow = function () { menu.open = wide.matches; };
+    follow();
+    if (wide.addEventListener) { wide.addEventListener("change", follow); }
+  }
 })();
