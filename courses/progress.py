@@ -8,8 +8,8 @@ heartbeat at its arrival less its age, never before the heartbeat accepted befor
 the lesson was opened) and never after its arrival, and measures time between the heartbeats so placed. A
 heartbeat sent at once has no age and is placed at its arrival.
 
-Study time. An accepted heartbeat adds the whole seconds of real time since the previous accepted one, as long
-as that is no more than the heartbeats between them could have taken: the sequence gap times the interval, plus
+Study time. An accepted heartbeat adds the whole seconds of real time since the previous accepted one (the
+fraction of a second left over is carried on to the next heartbeat, not dropped), as long as that is no more than the heartbeats between them could have taken: the sequence gap times the interval, plus
 COURSES_HEARTBEAT_SLACK_SECONDS. A longer gap (the first heartbeat of a visit, a tab that was hidden, a phone
 that slept) was a pause and counts one interval for each sequence number in it (one, when none was lost): the
 page waits an interval on screen before each report. Sending heartbeats faster than the interval therefore
@@ -39,24 +39,48 @@ COURSES_VIDEO_SHARE_REQUIRED of its length (text beside the videos needs no extr
 when the study time reaches ``min_study_minutes``. ``completed_at`` is set once, to the time of the heartbeat
 that completed it, and the course is then checked for completion.
 
+Attention checks (courses/attention.py). While a check the server issued is open, heartbeats are heard (their
+sequence number, when they were made, where the player is) but count nothing: no study time, no video
+watched. What they would have counted is kept on the check. Counting starts again from the right answer.
+
 A heartbeat whose sequence number is not above the last accepted one (a repeat, a late arrival, a second
 tab) changes nothing. The progress row is locked while heartbeats are applied, so heartbeats for one row
 arriving together are applied one after the other, never over each other; a page sending what it kept sends
 it in one request, applied in order.
+
+One statement a heartbeat (lesson_heartbeats_apply_signed). The lesson page is given, when it is opened and
+with every answer, the row as the server left it and what the lesson requires (the videos' lengths, the study
+time, the course's attention rules), signed by the server (HeartbeatState); it sends that back with its next
+heartbeats. The same rules are applied to that row in memory, and the result is written by one UPDATE that
+matches only if the row is still exactly what was signed (every field the rules read: the sequence number, the
+time of the last heartbeat, the study time, completion, the next check; the videos change only with the
+sequence number), the lesson still live and unchanged since, and the person still the signed-in user's
+(academy/accounts/lean.py). The row is locked by that UPDATE as by the locked path, so two requests for one row
+are applied one after the other: the second matches nothing. When it matches nothing because the row has
+counted these heartbeats already (the page sent them twice), one SELECT with the same checks reads the row and
+they are refused from it. Whenever else it matches nothing (another tab went further, an attention check
+answered), and whenever the heartbeats need more than the row (an attention check open or to be issued),
+nothing was written and the locked path applies them, as it always did: the outcome is the same either way.
 """
 import datetime
+import functools
 import math
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.core import signing
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
+from .attention import (
+    AttentionRules, attention_prompt_due, attention_prompt_open, attention_prompt_update, attention_rules,
+)
 from .completion import course_completion_check
-from .models import CoursePage, ExamPage, LessonPage, LessonProgress
+from .models import AttentionPrompt, CoursePage, ExamPage, LessonPage, LessonProgress
 from .plans import plan_statuses_refresh
 from .years import training_year
 
@@ -85,6 +109,13 @@ class HeartbeatResult:
     requirements: LessonRequirements
     accepted: bool
     just_completed: bool
+    rules: AttentionRules | None = None  # the attention checks of the lesson's course, None without
+    prompt: AttentionPrompt | None = None  # the attention check open after these heartbeats
+    lesson_published_at: datetime.datetime | None = None  # the lesson as the requirements were read
+
+    @property
+    def attention_checks(self) -> bool:
+        return self.rules is not None
 
 
 def lesson_requirements(lesson: LessonPage) -> LessonRequirements:
@@ -134,7 +165,7 @@ class Heartbeat:
 
 _PROGRESS_FIELDS = (
     "person_id", "lesson_id", "year", "started_at", "last_sequence", "last_heartbeat_at", "study_seconds", "videos",
-    "completed_at",
+    "completed_at", "attention_due_seconds",
 )
 
 
@@ -165,41 +196,239 @@ def lesson_heartbeats_apply(
         progress = (
             LessonProgress.objects.select_for_update(of=("self",))
             .select_related("lesson")
-            .only(*_PROGRESS_FIELDS, "lesson__min_study_minutes", "lesson__body")  # a busy path: no more columns
+            .only(
+                *_PROGRESS_FIELDS, "lesson__min_study_minutes", "lesson__body", "lesson__path",
+                "lesson__last_published_at",
+            )
             .filter(person_id=person_id, lesson_id=lesson_id, lesson__live=True, year=training_year(now))
             .first()
         )
         if progress is None:
             return None
         requirements = lesson_requirements(progress.lesson)
+        rules = attention_rules(lesson=progress.lesson)
+        prompt = attention_prompt_open(progress=progress) if rules is not None else None
         was_complete = progress.completed_at is not None
-        accepted = False
-        for heartbeat in heartbeats:
-            accepted = _heartbeat_apply(progress, requirements, heartbeat, now) or accepted
-        if accepted:
-            progress.save(
-                update_fields=["last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at"]
+        studied_before = progress.study_seconds
+        accepted = _heartbeats_apply(progress, requirements, heartbeats, now, prompt)
+        if accepted and rules is not None:
+            prompt = attention_prompt_update(
+                progress=progress, rules=rules, prompt=prompt, studied_before=studied_before, now=now
             )
+        if accepted:
+            progress.save(update_fields=[
+                "last_sequence", "last_heartbeat_at", "study_seconds", "videos", "completed_at",
+                "attention_due_seconds",
+            ])
     just_completed = not was_complete and progress.completed_at is not None
     if just_completed:
         _course_completion_check(progress)
-    return HeartbeatResult(progress, requirements, accepted=accepted, just_completed=just_completed)
+    return HeartbeatResult(
+        progress, requirements, accepted=accepted, just_completed=just_completed, rules=rules, prompt=prompt,
+        lesson_published_at=progress.lesson.last_published_at,
+    )
+
+
+@dataclass(frozen=True)
+class HeartbeatState:
+    """What a lesson page sends back with its heartbeats, as the server signed it: the progress row as the
+    server left it (unsaved copy), what the lesson requires, the course's attention rules, whether a check was
+    open, whom it was given to, and when the lesson was published as the requirements were read."""
+
+    progress: LessonProgress
+    requirements: LessonRequirements
+    rules: AttentionRules | None
+    prompt_open: bool
+    user_id: int
+    lesson_published_at: datetime.datetime | None
+
+
+_STATE_SALT = "courses.progress.heartbeat-state"
+_STATE_FIELDS = (
+    "id", "person_id", "lesson_id", "year", "started_at", "last_sequence", "last_heartbeat_at", "study_seconds",
+    "videos", "completed_at", "attention_due_seconds",
+)
+_STATE_TIMES = {"started_at", "last_heartbeat_at", "completed_at"}
+# What any write to a progress row changes (a heartbeat, an attention check issued or answered): a row with these
+# as signed is the row signed. The videos change only with the sequence number.
+_GUARDED_FIELDS = ("last_sequence", "last_heartbeat_at", "study_seconds", "completed_at", "attention_due_seconds")
+_WRITTEN_FIELDS = (*_GUARDED_FIELDS, "videos")
+
+
+def _time_dump(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time_load(value: str | None) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(value) if value is not None else None
+
+
+def heartbeat_state_sign(
+    *, progress: LessonProgress, requirements: LessonRequirements, rules: AttentionRules | None, prompt_open: bool,
+    user_id: int, lesson_published_at: datetime.datetime | None,
+) -> str:
+    """The signed HeartbeatState a lesson page is given (at its opening and with every answer)."""
+    row = [
+        _time_dump(getattr(progress, name)) if name in _STATE_TIMES else getattr(progress, name)
+        for name in _STATE_FIELDS
+    ]
+    return signing.dumps({
+        "row": row,
+        "requires": [requirements.study_seconds, requirements.video_durations],
+        "rules": [rules.interval_seconds, rules.answer_seconds] if rules is not None else None,
+        "open": prompt_open,
+        "user": user_id,
+        "published": _time_dump(lesson_published_at),
+    }, salt=_STATE_SALT)
+
+
+def heartbeat_state_of(result: HeartbeatResult, *, user_id: int) -> str:
+    return heartbeat_state_sign(
+        progress=result.progress, requirements=result.requirements, rules=result.rules,
+        prompt_open=result.prompt is not None, user_id=user_id, lesson_published_at=result.lesson_published_at,
+    )
+
+
+def heartbeat_state_load(token: str) -> HeartbeatState | None:
+    """The state a page sent back; None unless the server signed it."""
+    try:
+        data = signing.loads(token, salt=_STATE_SALT)
+        fields = dict(zip(_STATE_FIELDS, data["row"], strict=True))
+        for name in _STATE_TIMES:
+            fields[name] = _time_load(fields[name])
+        study_seconds, video_durations = data["requires"]
+        rules = AttentionRules(*data["rules"]) if data["rules"] is not None else None
+        return HeartbeatState(
+            progress=LessonProgress(**fields), requirements=LessonRequirements(study_seconds, video_durations),
+            rules=rules, prompt_open=data["open"], user_id=data["user"],
+            lesson_published_at=_time_load(data["published"]),
+        )
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def lesson_heartbeats_apply_signed(
+    *, state: HeartbeatState, people: tuple[str, list], heartbeats: list[Heartbeat],
+    now: datetime.datetime | None = None,
+) -> HeartbeatResult | None:
+    """Apply heartbeats to the row the page sent back signed, in one UPDATE (see the module docstring).
+    ``people``: the SQL of a subquery giving the signed-in user's person and its parameters
+    (academy.accounts.lean.session_user_people). Heartbeats the row has counted already are refused here
+    (_signed_refusal). None when nothing was decided and the locked path (lesson_heartbeats_apply) must apply
+    them: the row is no longer the one signed, or an attention check is open or to be issued."""
+    now = now or timezone.now()
+    if state.prompt_open:
+        return None
+    progress, rules = state.progress, state.rules
+    guard = {name: getattr(progress, name) for name in _GUARDED_FIELDS}
+    studied_before = progress.study_seconds
+    if not _heartbeats_apply(progress, state.requirements, heartbeats, now):
+        return _signed_refusal(state=state, people=people, heartbeats=heartbeats, now=now)
+    if rules is not None and attention_prompt_due(progress=progress, rules=rules, studied_before=studied_before):
+        return None
+    db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
+    fields = {field.attname: field for field in LessonProgress._meta.concrete_fields}
+    row = [
+        *((name, getattr(progress, name)) for name in _WRITTEN_FIELDS),
+        ("id", progress.pk), ("person_id", progress.person_id), ("year", training_year(now)), *guard.items(),
+    ]
+    people_sql, people_params = people
+    published = Page._meta.get_field("last_published_at").get_db_prep_value(state.lesson_published_at, db)
+    with db.cursor() as cursor:
+        cursor.execute(_signed_update_sql(db.vendor, people_sql), [
+            *(fields[name].get_db_prep_save(value, db) for name, value in row),
+            *people_params, progress.lesson_id, True, published,
+        ])
+        updated = cursor.rowcount
+    if not updated:
+        return _signed_refusal(state=state, people=people, heartbeats=heartbeats, now=now)
+    just_completed = guard["completed_at"] is None and progress.completed_at is not None
+    if just_completed:
+        _course_completion_check(progress)
+    return HeartbeatResult(
+        progress, state.requirements, accepted=True, just_completed=just_completed, rules=rules,
+        lesson_published_at=state.lesson_published_at,
+    )
+
+
+def _signed_refusal(
+    *, state: HeartbeatState, people: tuple[str, list], heartbeats: list[Heartbeat], now: datetime.datetime,
+) -> HeartbeatResult | None:
+    """Heartbeats the row has counted already (a page that sent them twice, or again after losing the answer),
+    refused from the row as it is now, read in one SELECT with the UPDATE's checks (the user's person, the
+    training year, the lesson live and unchanged): the locked path's answer for a fraction of its work. None,
+    for the locked path to decide, if any heartbeat is new to the row or the course has attention checks (the
+    answer would carry the check open now)."""
+    if state.rules is not None:
+        return None
+    people_sql, people_params = people
+    lessons = Page.objects.filter(pk=state.progress.lesson_id, live=True, last_published_at=state.lesson_published_at)
+    progress = LessonProgress.objects.only(*_STATE_FIELDS).filter(
+        pk=state.progress.pk, person_id=state.progress.person_id, year=training_year(now),
+        person_id__in=RawSQL(people_sql, people_params), lesson_id__in=lessons.values("pk"),
+    ).first()
+    if progress is None or max(heartbeat.sequence for heartbeat in heartbeats) > progress.last_sequence:
+        return None
+    return HeartbeatResult(
+        progress, state.requirements, accepted=False, just_completed=False,
+        lesson_published_at=state.lesson_published_at,
+    )
+
+
+@functools.cache
+def _signed_update_sql(vendor: str, people_sql: str) -> str:
+    """The UPDATE of lesson_heartbeats_apply_signed, written out once per process rather than built by the ORM
+    on every heartbeat: building and compiling it with its two subqueries cost more CPU than all the rest of a
+    heartbeat. Parameters: the written fields, the row's id, person and training year, the guarded fields as
+    signed, the people subquery's, then the lesson's id, True (live) and when it was published as signed."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    progress = {field.attname: quote(field.column) for field in LessonProgress._meta.concrete_fields}
+    page = {field.attname: quote(field.column) for field in Page._meta.concrete_fields}
+    written = ", ".join(f"{progress[name]} = %s" for name in _WRITTEN_FIELDS)
+    # IS NOT DISTINCT FROM: equal, or both NULL (a row never sent a heartbeat, a lesson not completed).
+    guarded = " AND ".join(f"{progress[name]} IS NOT DISTINCT FROM %s" for name in _GUARDED_FIELDS)
+    return (
+        f"UPDATE {quote(LessonProgress._meta.db_table)} SET {written}"
+        f" WHERE {progress['id']} = %s AND {progress['person_id']} = %s AND {progress['year']} = %s AND {guarded}"
+        f" AND {progress['person_id']} IN ({people_sql})"
+        f" AND {progress['lesson_id']} IN (SELECT {page['id']} FROM {quote(Page._meta.db_table)}"
+        f" WHERE {page['id']} = %s AND {page['live']} = %s AND {page['last_published_at']} IS NOT DISTINCT FROM %s)"
+    )
+
+
+def _heartbeats_apply(
+    progress: LessonProgress, requirements: LessonRequirements, heartbeats: list[Heartbeat],
+    now: datetime.datetime, prompt: AttentionPrompt | None = None,
+) -> bool:
+    """Apply heartbeats in order to the row in memory; whether any was accepted."""
+    accepted = False
+    for heartbeat in heartbeats:
+        accepted = _heartbeat_apply(progress, requirements, heartbeat, now, prompt) or accepted
+    return accepted
 
 
 def _heartbeat_apply(
-    progress: LessonProgress, requirements: LessonRequirements, heartbeat: Heartbeat, now: datetime.datetime
+    progress: LessonProgress, requirements: LessonRequirements, heartbeat: Heartbeat, now: datetime.datetime,
+    prompt: AttentionPrompt | None = None,
 ) -> bool:
-    """Apply one heartbeat to the locked row in memory; False if its sequence number was already passed."""
+    """Apply one heartbeat to the locked row in memory; False if its sequence number was already passed. While
+    an attention check is open (``prompt``), the heartbeat is heard but counts nothing."""
     if heartbeat.sequence <= progress.last_sequence:
         return False
     made_at = _made_at(progress, heartbeat.age, now)
-    elapsed = _credited_elapsed(progress.last_heartbeat_at, made_at, heartbeat.sequence - progress.last_sequence)
-    progress.last_sequence = heartbeat.sequence
-    progress.last_heartbeat_at = made_at
-    progress.study_seconds += int(elapsed)
     duration = requirements.video_durations.get(heartbeat.video_block_id)
+    video = progress.videos.get(heartbeat.video_block_id) if duration and heartbeat.position is not None else None
+    counted, played, progress.last_heartbeat_at = _credited(
+        progress.last_heartbeat_at, made_at, heartbeat.sequence - progress.last_sequence,
+        video_at=video.get("at") if video else None,
+    )
+    progress.last_sequence = heartbeat.sequence
+    if prompt is not None:
+        prompt.uncounted_seconds += counted
+        counted = played = 0
+    progress.study_seconds += counted
     if duration and heartbeat.position is not None:
-        watched = _watched(progress.videos.get(heartbeat.video_block_id), heartbeat.position, duration, elapsed)
+        watched = _watched(video, heartbeat.position, duration, played, made_at)
         progress.videos = {**progress.videos, heartbeat.video_block_id: watched}
     if progress.completed_at is None and _requirements_met(progress, requirements):
         progress.completed_at = made_at
@@ -241,29 +470,40 @@ def _made_at(progress: LessonProgress, age: float, now: datetime.datetime) -> da
     return min(made_at, now)
 
 
-def _credited_elapsed(previous: datetime.datetime | None, made_at: datetime.datetime, gap: int) -> float:
-    """The seconds a heartbeat ``gap`` sequence numbers after the previous accepted one counts for."""
+def _credited(
+    previous: datetime.datetime | None, made_at: datetime.datetime, gap: int, video_at: float | None = None
+) -> tuple[int, float, datetime.datetime]:
+    """For a heartbeat ``gap`` sequence numbers after the previous accepted one: the whole seconds of study
+    time it counts, the seconds its video may have played in, and the time the next heartbeat is measured
+    from. The fraction of a second not counted is carried on to the next heartbeat (its time is measured from
+    that much earlier), so a visit loses no time to rounding. A video plays in real time, measured from the
+    same point but never from before its own previous heartbeat was made (``video_at``, a timestamp: the
+    fraction carried was played already), so no second is played twice and none is lost at its end."""
     interval = settings.COURSES_HEARTBEAT_SECONDS
     if previous is None:
-        return interval
-    elapsed = (made_at - previous).total_seconds()
+        return interval, interval, made_at
     allowed = gap * interval
+    elapsed = (made_at - previous).total_seconds()
     if elapsed > allowed + settings.COURSES_HEARTBEAT_SLACK_SECONDS:
-        return allowed  # a pause: the page waited an interval on screen before each of these heartbeats
-    return max(0.0, elapsed)
+        return allowed, allowed, made_at  # a pause: the page waited an interval on screen before each of these
+    counted = int(elapsed)  # made_at is never before the previous heartbeat
+    played = max(0.0, made_at.timestamp() - max(previous.timestamp(), video_at or 0.0))
+    return counted, played, previous + datetime.timedelta(seconds=counted)
 
 
-def _watched(state: dict | None, position: float, duration: float, elapsed: float) -> dict:
+def _watched(state: dict | None, position: float, duration: float, played: float, made_at: datetime.datetime) -> dict:
+    """A video's state after a heartbeat ``played`` real seconds after the one before: where the player is,
+    the furthest point watched at no more than the allowed rate, and when the heartbeat was made."""
     previous = state or {"position": 0, "furthest": 0}
     furthest = previous["furthest"]
     position = round(min(max(0.0, float(position)), duration), 2)
     tolerance = settings.COURSES_VIDEO_TOLERANCE_SECONDS
-    playable = elapsed * settings.COURSES_MAX_PLAYBACK_RATE
+    playable = played * settings.COURSES_MAX_PLAYBACK_RATE
     moved = position - previous["position"]
     if 0 < moved <= playable + tolerance and previous["position"] <= furthest + tolerance:
         # Rounded down, so that rounding never adds what was not watched.
         furthest = max(furthest, math.floor(100 * min(position, furthest + playable)) / 100)
-    return {"position": position, "furthest": furthest}
+    return {"position": position, "furthest": furthest, "at": round(made_at.timestamp(), 3)}
 
 
 def _skipped_from(videos: dict, requirements: LessonRequirements) -> float | None:

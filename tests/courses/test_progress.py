@@ -13,6 +13,7 @@ from courses.progress import (
     lesson_progress_summary, lesson_requirements,
 )
 from courses.years import training_year
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,16 @@ def test_a_long_gap_counts_one_interval_only(person, text_lesson):
     assert trainee.progress.study_seconds == 20
 
 
+def test_heartbeats_a_moment_under_whole_seconds_apart_lose_no_time(person, text_lesson):
+    """A timer fires a little early or the network is a little faster: the fraction of a second is carried to
+    the next heartbeat, not dropped, so a visit counts its real time (rounded down once, not per heartbeat)."""
+    trainee = opened(person, text_lesson)
+    trainee.beat(10)
+    for number in range(1, 6):
+        trainee.beat(10 + 9.999 * number)  # 49.995 s of real time after the first heartbeat
+    assert trainee.progress.study_seconds == 10 + 49
+
+
 def test_a_repeated_or_late_heartbeat_is_not_counted_twice(person, text_lesson):
     trainee = opened(person, text_lesson)
     trainee.beat(10, sequence=1)
@@ -147,6 +158,20 @@ def test_video_lesson_completes_once_90_percent_is_watched_continuously(person, 
     assert result.just_completed
     summary = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))
     assert summary["complete"] and summary["videos"] == {trainee.video_block_id: 90}
+
+
+def test_the_end_of_a_video_a_moment_after_a_heartbeat_is_watched(person, video_lesson):
+    """The page sends a heartbeat when the video ends, often under a second after the one before: what
+    played in that moment counts, though it is not yet a whole second of study time."""
+    trainee = opened(person, video_lesson)
+    for second in range(10, 60, 10):
+        trainee.beat(second, position=second)
+    trainee.beat(59, position=59)
+    trainee.beat(59.9, position=60)  # ended
+    assert trainee.furthest() == 60
+    assert trainee.progress.study_seconds == 59
+    summary = lesson_progress_summary(trainee.progress, lesson_requirements(video_lesson))
+    assert summary["videos"] == {trainee.video_block_id: 100}
 
 
 def test_seeking_ahead_does_not_count(person, video_lesson):
@@ -347,6 +372,25 @@ def test_the_course_continues_at_the_lesson_studied_last(person, course, text_le
     outline = course_outline(person=person, course=course, year=year)
     assert outline.continue_entry.page.pk == video_lesson.pk
     assert outline.next_after(video_lesson.pk).pk == course.exam().pk
+
+
+def test_opening_a_lesson_again_keeps_its_one_progress_row(person, text_lesson):
+    first = lesson_progress_open(person=person, lesson=text_lesson, now=at(0))
+    again = lesson_progress_open(person=person, lesson=text_lesson, now=at(600))
+    assert again.pk == first.pk
+    assert LessonProgress.objects.filter(person=person, lesson=text_lesson).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once need PostgreSQL")
+def test_a_lesson_opened_in_two_tabs_at_once_has_one_progress_row(zhejiang_regions, course, director):
+    person, lesson = director.person, LessonPage.objects.get(pk=course.lessons()[0].pk)
+    first, second = race(
+        lambda: lesson_progress_open(person=person, lesson=lesson),
+        lambda: lesson_progress_open(person=person, lesson=lesson),
+    )
+    assert isinstance(first, LessonProgress) and first.pk == second.pk
+    assert LessonProgress.objects.filter(person=person, lesson=lesson).count() == 1
 
 
 # --- Heartbeats arriving together (PostgreSQL: SQLite has no row locks) ---------------------------------

@@ -7,20 +7,26 @@ repeated, overtaken by later ones, or kept by the page while offline and sent wh
 - With nothing lost or overtaken (only delays and repeats), the counts equal those of the rules as they were
   before the page kept heartbeats (written again here, from the old module docstring, as ``rules_before``).
 - An outage costs nothing: heartbeats kept while offline and sent later count exactly as if sent on time.
+- With attention checks (courses/attention.py) answered at any moment or never, the study time counted never
+  exceeds the real time less the time checks were open, nor does the video watched exceed that times the rate;
+  what was counted and what the checks kept as not counted together never exceed the real time.
 
 Times are whole milliseconds so that the server's clock (microseconds) and the model's agree exactly.
 """
 import datetime
+import heapq
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from courses.models import LessonProgress
+from courses.attention import attention_prompt_answer
+from courses.models import AttentionPrompt, CoursePage, LessonPage, LessonProgress
 from courses.progress import Heartbeat, lesson_heartbeats_apply, lesson_progress_open, lesson_requirements
 
 START = timezone.make_aware(datetime.datetime(2026, 3, 2, 9, 0, 0))
@@ -115,23 +121,28 @@ def in_a_rolled_back_transaction(function):
 
 
 def rules_before(requests: list[Request], duration: float | None) -> tuple[int, float]:
-    """Study time: real time since the previous accepted heartbeat, one interval after a gap longer than an
-    interval plus the slack (and for the first). Video: the old _watched, on that time."""
-    study, last_sequence, last_at, position, furthest = 0, 0, None, 0.0, 0.0
+    """Study time: real time since the previous accepted heartbeat in whole seconds, the fraction carried on,
+    one interval after a gap longer than an interval plus the slack (and for the first). Video: the old
+    _watched, on the real time since the previous heartbeat was made (an interval after a gap)."""
+    study, last_sequence, last_at, video_at, position, furthest = 0, 0, None, 0, 0.0, 0.0
     for request in sorted(requests, key=lambda request: request.arrival_ms):
         for made, _age in request.heartbeats:
             if made.sequence <= last_sequence:
                 continue
             now = request.arrival_ms  # whole milliseconds: a float of seconds would lose a second to rounding
-            elapsed = INTERVAL
-            if last_at is not None:
-                gap = (now - last_at) / 1000
-                elapsed = INTERVAL if gap > INTERVAL + SLACK else max(0.0, gap)
-            last_sequence, last_at = made.sequence, now
-            study += int(elapsed)
+            counted, played, clock = INTERVAL, INTERVAL, now
+            if last_at is not None and now - last_at <= 1000 * (INTERVAL + SLACK):
+                # Whole seconds count; the fraction left over is carried on (the clock stays that much behind).
+                counted = (now - last_at) // 1000
+                clock = last_at + 1000 * counted
+                # The video played since the previous heartbeat was made, if that was the video's.
+                played = max(0, now - max(last_at, video_at)) / 1000
+            last_sequence, last_at = made.sequence, clock
+            study += counted
             if duration and made.position is not None:
+                video_at = now
                 new = round(min(max(0.0, made.position), duration), 2)
-                playable = elapsed * RATE
+                playable = played * RATE
                 moved = new - position
                 if 0 < moved <= playable + TOLERANCE and position <= furthest + TOLERANCE:
                     furthest = max(furthest, math.floor(100 * min(new, furthest + playable)) / 100)
@@ -276,3 +287,131 @@ def test_a_forger_gains_no_more_than_real_time(lessons, kind, heartbeats):
     real = real_seconds(requests) + INTERVAL
     assert study <= real
     assert furthest <= real * RATE
+
+
+# --- Attention checks: nothing counts while one is open ------------------------------------------------------
+
+ANSWER_SECONDS = 15
+
+
+@pytest.fixture
+def attentive_lessons(lessons):
+    """The same lessons in a course with attention checks every 18 s of study on average, 15 s to answer; the
+    text lesson needs half an hour, so that it stays open while the checks come."""
+    course = CoursePage.objects.get(path=lessons["text"].path[: -LessonPage.steplen])
+    CoursePage.objects.filter(pk=course.pk).update(
+        attention_checks=True, attention_interval_minutes=Decimal("0.3"), attention_answer_seconds=ANSWER_SECONDS
+    )
+    LessonPage.objects.filter(pk=lessons["text"].pk).update(min_study_minutes=30)
+    return lessons
+
+
+@dataclass(frozen=True)
+class Checked:
+    study: int
+    furthest: float
+    real: float  # seconds from the opening to the last request or answer
+    open_seconds: float  # the time checks were open, up to then
+    uncounted: int  # what the checks kept as not counted
+    checks: int
+
+
+def run_with_checks(lessons, kind: str, requests: list[Request], answer_delays: list[int | None]) -> Checked:
+    """Apply the requests in order of arrival; each check a request's answer brings is answered right (as a
+    trainee taps the number) the next delay later, or never (None). Answers and requests go in time order."""
+    person, lesson = lessons["person"], lessons[kind]
+    lesson_progress_open(person=person, lesson=lesson, now=at_ms(0))
+    LessonProgress.objects.filter(person=person, lesson=lesson).update(started_at=at_ms(0))
+    block_id = next(iter(lesson_requirements(lesson).video_durations), None)
+    events = [(request.arrival_ms, order, request) for order, request in enumerate(requests)]
+    heapq.heapify(events)
+    order, seen, end_ms = len(requests), set(), 0
+    while events:
+        time_ms, _order, event = heapq.heappop(events)
+        end_ms = max(end_ms, time_ms)
+        if isinstance(event, AttentionPrompt):
+            attention_prompt_answer(
+                person_id=person.pk, lesson_id=lesson.pk, token=event.token, answer=event.expected, now=at_ms(time_ms)
+            )
+            continue
+        result = lesson_heartbeats_apply(
+            person_id=person.pk, lesson_id=lesson.pk, now=at_ms(time_ms),
+            heartbeats=[
+                Heartbeat(made.sequence, block_id if made.position is not None else None, made.position, age / 1000)
+                for made, age in event.heartbeats
+            ],
+        )
+        if result.prompt is not None and result.prompt.pk not in seen:
+            seen.add(result.prompt.pk)
+            delay = answer_delays[len(seen) % len(answer_delays)]
+            if delay is not None:
+                order += 1
+                heapq.heappush(events, (time_ms + delay, order, result.prompt))
+    progress = LessonProgress.objects.get(person=person, lesson=lesson)
+    end = at_ms(end_ms)
+    prompts = list(AttentionPrompt.objects.filter(progress=progress))
+    return Checked(
+        study=progress.study_seconds,
+        furthest=progress.videos[block_id]["furthest"] if block_id in progress.videos else 0,
+        real=end_ms / 1000,
+        open_seconds=sum((min(prompt.closed_at or end, end) - prompt.issued_at).total_seconds() for prompt in prompts),
+        uncounted=sum(prompt.uncounted_seconds for prompt in prompts),
+        checks=len(prompts),
+    )
+
+
+# Many heartbeats, so that several checks come; each answered within 0-40 s (the limit is 15 s), or never.
+long_counts = st.integers(min_value=5, max_value=30)
+answer_delays = st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=40_000)), min_size=1, max_size=6)
+
+
+@SETTINGS
+@given(
+    kind=kinds, count=long_counts, jitters=jitters, play=plays, delays=delays, fates=fates, flush_delay=delays,
+    answers=answer_delays,
+)
+def test_with_attention_checks_nothing_counts_while_one_is_open(
+    attentive_lessons, kind, count, jitters, play, delays, fates, flush_delay, answers
+):
+    made = page_heartbeats(count, jitters, play if kind == "video" else None)
+    requests, kept = [], []
+    for index, heartbeat in enumerate(made):
+        fate, delay = fates[index % len(fates)], delays[index % len(delays)]
+        if fate == "kept":  # offline, perhaps while a check is open: sent later, each with its age
+            kept.append(heartbeat)
+            continue
+        if kept:
+            sent_ms = heartbeat.made_ms
+            requests.append(Request(sent_ms + delay, [(old, sent_ms - old.made_ms) for old in kept]))
+            kept = []
+        if fate in ("sent", "twice"):
+            requests.append(Request(heartbeat.made_ms + delay, [(heartbeat, 0)]))
+        if fate == "twice":
+            requests.append(Request(heartbeat.made_ms + delay + flush_delay[0], [(heartbeat, 0)]))
+    if kept:
+        sent_ms = made[-1].made_ms + flush_delay[-1]
+        requests.append(Request(sent_ms + delays[0], [(old, sent_ms - old.made_ms) for old in kept]))
+
+    got = in_a_rolled_back_transaction(lambda: run_with_checks(attentive_lessons, kind, requests, answers))
+    event(f"checks issued: {min(got.checks, 3)}{'+' if got.checks > 3 else ''}")
+    counted_real = got.real - got.open_seconds
+    assert got.study <= counted_real
+    assert got.furthest <= counted_real * RATE
+    assert got.study + got.uncounted <= got.real
+
+
+@SETTINGS
+@given(kind=kinds, heartbeats=forged, answers=answer_delays)
+def test_with_attention_checks_a_forger_gains_nothing_while_one_is_open(attentive_lessons, kind, heartbeats, answers):
+    """Anything at all sent, checks answered at once or late or never: no more than the real time outside the
+    checks, plus the one interval the first heartbeat counts."""
+    requests, clock = [], 0
+    for after_ms, sequence, position, age_ms in heartbeats:
+        clock += after_ms
+        requests.append(Request(clock, [(Made(sequence, clock - age_ms, position), age_ms)]))
+
+    got = in_a_rolled_back_transaction(lambda: run_with_checks(attentive_lessons, kind, requests, answers))
+    counted_real = got.real - got.open_seconds + INTERVAL
+    assert got.study <= counted_real
+    assert got.furthest <= counted_real * RATE
+    assert got.study + got.uncounted <= got.real + INTERVAL
