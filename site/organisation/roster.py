@@ -90,7 +90,11 @@ FIRST_DATA_ROW = 2
 EXAMPLE_ID_NUMBER = "11010519491231002X"
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 LATEST_DATE = datetime.date(2100, 12, 31)
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+# One separator throughout (2024-03-01, 2024/3/1, 2024.3.1), or 2024年3月1日; the first three may carry the
+# time of day Excel writes after a date cell saved as csv (2024/3/1 0:00).
+_DATE = re.compile(
+    r"^(?:(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|(\d{4})年(\d{1,2})月(\d{1,2})日)$"
+)
 
 
 @dataclass(frozen=True)
@@ -393,8 +397,11 @@ def parse_date(text: str) -> datetime.date | None:
     match = _DATE.match(text)
     if not match:
         return None
+    year, _separator, month, day_of_month, *chinese = match.groups()
+    if year is None:
+        year, month, day_of_month = chinese
     try:
-        day = datetime.date(*(int(part) for part in match.groups()))
+        day = datetime.date(int(year), int(month), int(day_of_month))
     except ValueError:
         return None
     return day if EARLIEST_DATE <= day <= LATEST_DATE else None

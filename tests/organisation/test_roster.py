@@ -518,6 +518,10 @@ def test_headings_may_be_chinese_or_english_alone_and_extra_columns_are_ignored(
         ("20240301", None),
         ("1800-01-01", None),
         ("soon", None),
+        # One way of writing a date at a time: separators mixed are a typing slip, not a format.
+        ("2024/03-01", None),
+        ("2024年3-1", None),
+        ("2024-3月1日", None),
     ],
 )
 def test_dates(text, day):
