@@ -1,11 +1,17 @@
 """courses/renditions.py: a video's renditions and poster frame made by its background job with the real ffmpeg
 (tests/data/short.mp4, 4 s at 160x90), made again only when missing, the job's failure and retry, and what the
-lesson page plays."""
+lesson page plays; on the local disk and in object storage (moto's S3 server, tests/test_storage.py)."""
+import tempfile
 from pathlib import Path
 
 import pytest
+import requests
+from bs4 import BeautifulSoup
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 
 from academy.jobs import BackgroundJob
 from academy.transcoding import FFMPEG_MISSING, probe
@@ -13,6 +19,8 @@ from courses.models import Video, VideoRendition, VideoTranscodeJob
 from courses.renditions import (
     video_outputs_missing, video_playback, video_transcode_retry, video_transcode_start, videos_transcode_start,
 )
+from tests.factories import UserFactory
+from tests.test_storage import CDN, moto_endpoint, s3  # noqa: F401 (fixtures)
 
 SHORT = Path(__file__).resolve().parents[1] / "data" / "short.mp4"
 
@@ -119,3 +127,48 @@ def test_a_file_ffmpeg_cannot_read_fails_the_job_with_ffmpegs_reason(db, django_
     job = VideoTranscodeJob.objects.get()
     assert job.status == BackgroundJob.Status.FAILED
     assert job.failure_message.startswith("TranscodingError: ffmpeg failed") and "Invalid data" in job.failure_message
+
+
+def test_in_object_storage_an_uploaded_video_is_transcoded_in_the_bucket_and_played_through_the_cdn(
+    s3, video_lesson, trainee, django_capture_on_commit_callbacks, monkeypatch, tmp_path, settings,  # noqa: F811
+):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(work))  # where the job copies the upload for ffmpeg
+    editor = Client()
+    editor.force_login(UserFactory(is_superuser=True, is_staff=True))
+    video = video_lesson.body[0].value["video"]
+    upload = SimpleUploadedFile("visit.mp4", SHORT.read_bytes(), content_type="video/mp4")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor.post(
+            reverse("wagtailsnippets_courses_video:edit", args=[video.pk]), {"title": video.title, "file": upload}
+        )
+    assert response.status_code == 302
+
+    video.refresh_from_db()
+    assert VideoTranscodeJob.objects.get(video=video).status == BackgroundJob.Status.DONE
+    low, standard = video.renditions.get(quality="low"), video.renditions.get(quality="standard")
+    # ffmpeg read the upload from the bucket and what it made is in the bucket, nothing left on the disk.
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=s3.media_bucket)["Contents"]}
+    assert {video.file.name, low.file.name, standard.file.name, video.poster_frame.name} <= keys
+    assert list(work.iterdir()) == [] and not settings.MEDIA_ROOT.exists()
+    for rendition in (low, standard):
+        copy = tmp_path / rendition.file.name.rsplit("/", 1)[-1]
+        s3.download_file(s3.media_bucket, rendition.file.name, str(copy))
+        info = probe(str(copy))
+        assert (info.video_codec, info.faststart, info.width, info.height) == ("h264", True, 160, 90)
+        assert rendition.size_bytes == info.size_bytes
+    poster = s3.get_object(Bucket=s3.media_bucket, Key=video.poster_frame.name)
+    assert poster["ContentType"] == "image/jpeg" and poster["Body"].read(3) == b"\xff\xd8\xff"
+
+    page = BeautifulSoup(trainee.get(video_lesson.url).content, "html.parser")
+    player = page.select_one("figure.lesson-video video")
+    assert player["src"] == f"{CDN}{standard.file.name}" and player["poster"] == f"{CDN}{video.poster_frame.name}"
+    assert [choice["data-url"] for choice in page.select("[data-video-quality] [data-url]")] == [
+        f"{CDN}{low.file.name}", f"{CDN}{standard.file.name}",
+    ]
+    # The CDN fetches from the media bucket: a player's Range request there gets those bytes of the rendition.
+    origin = player["src"].replace(CDN, f"{s3.endpoint}/{s3.media_bucket}/")
+    answer = requests.get(origin, headers={"Range": "bytes=0-99"}, timeout=10)
+    assert answer.status_code == 206 and answer.headers["Content-Range"] == f"bytes 0-99/{standard.size_bytes}"
+    assert answer.headers["Content-Type"] == "video/mp4" and answer.content[4:8] == b"ftyp"
