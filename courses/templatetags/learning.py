@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
@@ -24,6 +26,13 @@ def file_bytes(file) -> int | None:
         return file.size
     except (OSError, ValueError):
         return None
+
+
+@register.filter
+def served_here(url: str) -> bool:
+    """Whether ``url`` is on this site's own address (media on local disk), not a bucket's or a CDN's: the
+    service worker keeps and plays back only files of its own origin."""
+    return not urlsplit(url or "").netloc
 
 
 @register.simple_tag

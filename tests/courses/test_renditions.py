@@ -162,6 +162,9 @@ def test_in_object_storage_an_uploaded_video_is_transcoded_in_the_bucket_and_pla
     assert poster["ContentType"] == "image/jpeg" and poster["Body"].read(3) == b"\xff\xd8\xff"
 
     page = BeautifulSoup(trainee.get(video_lesson.url).content, "html.parser")
+    # Keeping a video for offline is offered for this site's own files only: its service worker keeps and plays
+    # back nothing from the CDN's address.
+    assert not page.select("[data-video-url]")
     player = page.select_one("figure.lesson-video video")
     assert player["src"] == f"{CDN}{standard.file.name}" and player["poster"] == f"{CDN}{video.poster_frame.name}"
     assert [choice["data-url"] for choice in page.select("[data-video-quality] [data-url]")] == [
