@@ -1,10 +1,13 @@
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Question, QuestionCategory, Video
 from .renditions import video_transcode_start
+from .views.transcoding import TranscodingColumn, TranscodingPanel, VideoTranscodingView, video_transcoding_context
 
 
 class QuestionViewSet(SnippetViewSet):
@@ -24,11 +27,25 @@ class QuestionCategoryViewSet(SnippetViewSet):
 
 
 class VideoViewSet(SnippetViewSet):
+    """The videos, each with its transcoding (views/transcoding.py): a column of the listing, a panel of the edit
+    view, and a page of its own where a failed job is run again."""
+
     model = Video
     icon = "media"
     menu_label = _("Videos")
-    list_display = ["title", "duration_seconds"]
+    list_display = ["title", "duration_seconds", TranscodingColumn("transcoding", label=_("Transcoding"))]
     search_fields = ["title"]
+    panels = [*Video.panels, TranscodingPanel(heading=_("Transcoding"))]
+
+    @property
+    def transcoding_view(self):
+        return self.construct_view(VideoTranscodingView)
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(f"transcoding/<{self.pk_path_converter}:pk>/", self.transcoding_view, name="transcoding"),
+        ]
 
 
 @hooks.register("after_create_snippet")
@@ -37,6 +54,15 @@ def transcode_uploaded_video(request, instance):
     """An uploaded or replaced video file gets its renditions for weak networks in the background."""
     if isinstance(instance, Video):
         video_transcode_start(video=instance)
+
+
+@hooks.register("register_snippet_listing_buttons")
+def video_transcode_again_button(snippet, user, next_url=None):
+    """A video whose transcoding failed or was interrupted: "transcode again", to those who may edit it."""
+    if isinstance(snippet, Video):
+        transcoding = video_transcoding_context(snippet, user)
+        if transcoding["retryable"]:
+            yield MenuItem(_("Transcode again"), transcoding["transcoding_url"], icon_name="resubmit", priority=50)
 
 
 class TrainingContentGroup(SnippetViewSetGroup):
