@@ -1,4 +1,5 @@
-from django.urls import path
+from django.contrib.admin.utils import quote
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.menus import MenuItem
@@ -6,8 +7,10 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Question, QuestionCategory, Video
-from .renditions import video_transcode_start
-from .views.transcoding import TranscodingColumn, TranscodingPanel, VideoTranscodingView, video_transcoding_context
+from .renditions import video_transcode_latest, video_transcode_start
+from .views.transcoding import (
+    TRANSCODING_URL_NAME, TranscodingColumn, TranscodingPanel, VideoTranscodingView, video_transcode_again_offered,
+)
 
 
 class QuestionViewSet(SnippetViewSet):
@@ -59,10 +62,9 @@ def transcode_uploaded_video(request, instance):
 @hooks.register("register_snippet_listing_buttons")
 def video_transcode_again_button(snippet, user, next_url=None):
     """A video whose transcoding failed or was interrupted: "transcode again", to those who may edit it."""
-    if isinstance(snippet, Video):
-        transcoding = video_transcoding_context(snippet, user)
-        if transcoding["retryable"]:
-            yield MenuItem(_("Transcode again"), transcoding["transcoding_url"], icon_name="resubmit", priority=50)
+    if isinstance(snippet, Video) and video_transcode_again_offered(video_transcode_latest(snippet), user):
+        url = reverse(TRANSCODING_URL_NAME, args=[quote(snippet.pk)])
+        yield MenuItem(_("Transcode again"), url, icon_name="resubmit", priority=50)
 
 
 class TrainingContentGroup(SnippetViewSetGroup):

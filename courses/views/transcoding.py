@@ -14,7 +14,7 @@ from wagtail.admin.views.generic.base import BaseObjectMixin, WagtailAdminTempla
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permissions import policy_registry
 
-from ..models import Video, VideoQuality
+from ..models import Video, VideoQuality, VideoTranscodeJob
 from ..renditions import video_renditions_made, video_transcode_latest, video_transcode_retry, video_transcode_retryable
 
 TRANSCODING_URL_NAME = "wagtailsnippets_courses_video:transcoding"
@@ -26,6 +26,11 @@ def video_may_retranscode(user) -> bool:
     return policy_registry.get_by_type(Video).user_has_permission(user, "change")
 
 
+def video_transcode_again_offered(job: VideoTranscodeJob | None, user) -> bool:
+    """重新转码 is offered: the job may run again (renditions.py) and the user may edit the video."""
+    return video_transcode_retryable(job) and video_may_retranscode(user)
+
+
 def video_transcoding_context(video: Video, user) -> dict:
     """What every view of a video's transcoding shows."""
     job = video_transcode_latest(video)
@@ -34,7 +39,7 @@ def video_transcoding_context(video: Video, user) -> dict:
         "video": video,
         "job": job,
         "renditions": [made[quality] for quality in VideoQuality if quality in made],
-        "retryable": video_transcode_retryable(job) and video_may_retranscode(user),
+        "retryable": video_transcode_again_offered(job, user),
         "transcoding_url": reverse(TRANSCODING_URL_NAME, args=[quote(video.pk)]),
     }
 

@@ -19,22 +19,30 @@ MOBILE = "13600000019"
 
 @pytest.fixture
 def failed_video(site_home):
-    video = Video.objects.create(title="家访示范", file=ContentFile(SHORT.read_bytes(), name="visit.mp4"), duration_seconds=4)
-    VideoTranscodeJob.objects.create(video=video, status=VideoTranscodeJob.Status.FAILED, failure_message=JOB_INTERRUPTED)
+    video = Video.objects.create(
+        title="家访示范", file=ContentFile(SHORT.read_bytes(), name="visit.mp4"), duration_seconds=4
+    )
+    VideoTranscodeJob.objects.create(
+        video=video, status=VideoTranscodeJob.Status.FAILED, failure_message=JOB_INTERRUPTED
+    )
     return video
 
 
 @pytest.fixture
 def video_editor(site_home):
     user = user_with_role("editor")
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="courses", content_type__model="video"))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="courses", content_type__model="video")
+    )
     user.phone = MOBILE
     user.set_password(PASSWORD)
     user.save()
     return user
 
 
-def test_an_editor_sees_the_failure_and_transcodes_again(live_server, failed_video, video_editor, desktop_page, screenshot):
+def test_an_editor_sees_the_failure_and_transcodes_again(
+    live_server, failed_video, video_editor, desktop_page, screenshot
+):
     base, page = live_server.url, desktop_page
     problems = console_problems(page)
     sign_in(page, base, MOBILE, PASSWORD)

@@ -44,7 +44,9 @@ def test_an_uploaded_video_gets_its_renditions_and_an_edit_without_a_new_file_st
 
 @pytest.fixture
 def video(db):
-    return Video.objects.create(title="家访示范", file=ContentFile(SHORT.read_bytes(), name="visit.mp4"), duration_seconds=4)
+    return Video.objects.create(
+        title="家访示范", file=ContentFile(SHORT.read_bytes(), name="visit.mp4"), duration_seconds=4
+    )
 
 
 @pytest.fixture

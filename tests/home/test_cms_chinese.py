@@ -118,7 +118,9 @@ def test_the_video_screens_and_their_transcoding_show_no_english(cms):
     """A video whose transcoding failed: the listing's column and "重新转码", the edit view's panel, the page that
     runs it again."""
     video = Video.objects.create(title="家访示范", file=ContentFile(b"placeholder", name="visit.mp4"))
-    VideoTranscodeJob.objects.create(video=video, status=VideoTranscodeJob.Status.FAILED, failure_message=JOB_INTERRUPTED)
+    VideoTranscodeJob.objects.create(
+        video=video, status=VideoTranscodeJob.Status.FAILED, failure_message=JOB_INTERRUPTED
+    )
     english = {}
     for url in [
         reverse("wagtailsnippets_courses_video:list"),
