@@ -97,7 +97,7 @@ class VideoTranscodingView(PermissionCheckedMixin, BaseObjectMixin, WagtailAdmin
 
     def post(self, request, *args, **kwargs):
         job = video_transcode_latest(self.object)
-        if job is not None and video_transcode_retryable(job) and video_transcode_retry(job=job):
+        if job is not None and video_transcode_retry(job=job):
             messages.success(request, gettext("“%(title)s” is transcoded again: only what is still missing is made.")
                              % {"title": self.object})
         else:
