@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from academy import transcoding
-from academy.jobs import job_announce, job_progress, job_retry, job_start
+from academy.jobs import JOB_INTERRUPTED, job_announce, job_fail, job_progress, job_retry, job_start
 
 from .models import Video, VideoQuality, VideoRendition, VideoTranscodeJob
 
@@ -124,8 +124,17 @@ def _delete_on_commit(storage, name: str) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
+def video_transcode_retryable(job: VideoTranscodeJob | None) -> bool:
+    """A person may run the job again: it failed, or its worker was lost (academy.jobs, ``is_stale``) and the
+    sweep has not come by yet to fail it."""
+    return job is not None and (job.is_failed or job.is_stale())
+
+
 def video_transcode_retry(*, job: VideoTranscodeJob) -> bool:
-    """Run a failed job again: it makes only what is still missing."""
+    """Run a failed job again, or one whose worker was lost (failed first, as the sweep would): the same job, and
+    it makes only what is still missing. False when it is neither (a second click, retried already)."""
+    if job.is_stale():
+        job_fail(VideoTranscodeJob, job.pk, message=JOB_INTERRUPTED)
     return job_retry(job)
 
 
@@ -133,14 +142,19 @@ def video_transcode_latest(video: Video) -> VideoTranscodeJob | None:
     return video.transcode_jobs.order_by("-created_at").first()
 
 
+def video_renditions_made(video: Video) -> dict[str, VideoRendition]:
+    """The video's renditions made from its current file, by quality (one of an older upload does not count)."""
+    return {
+        rendition.quality: rendition for rendition in video.renditions.all()
+        if rendition.source_name == video.file.name
+    }
+
+
 def video_playback(video: Video) -> dict:
     """What the lesson page plays: the renditions made from the video's current file, low first (the page picks
     one by the connection, lesson.js), or the original file while there are none; and the poster, the editor's
     image or else the frame made from the video. ``renditions`` should be prefetched (blocks.VideoChooserBlock)."""
-    made = {
-        rendition.quality: rendition for rendition in video.renditions.all()
-        if rendition.source_name == video.file.name
-    }
+    made = video_renditions_made(video)
     sources = [
         {"quality": quality.value, "label": str(quality.label), "url": made[quality.value].file.url,
          "size": made[quality.value].size_bytes}

@@ -145,8 +145,15 @@ class BackgroundJob(models.Model):
 
     @property
     def failure_text(self) -> str:
-        """The failure in the reader's language when it is one of ours (JOB_INTERRUPTED), else as recorded."""
-        return gettext(self.failure_message) if self.failure_message else ""
+        """The failure in the reader's language when it is one of ours: JOB_INTERRUPTED, or an error whose
+        message is marked for translation, which the task recorded after its name ("FfmpegMissing: …",
+        job_tasks); else as recorded."""
+        if not self.failure_message:
+            return ""
+        error_name, separator, error_message = self.failure_message.partition(": ")
+        if separator and error_name.isidentifier() and gettext(error_message) != error_message:
+            return gettext(error_message)
+        return gettext(self.failure_message)
 
     @property
     def progress(self) -> int:

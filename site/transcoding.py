@@ -16,8 +16,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-# A clear message for the job page and the console when the program is missing.
-FFMPEG_MISSING = (
+from django.utils.translation import gettext_noop
+
+# A clear message for the job page and the console when the program is missing: stored untranslated, shown in
+# the reader's language (BackgroundJob.failure_text).
+FFMPEG_MISSING = gettext_noop(
     "ffmpeg is not installed on this machine (or not on PATH): install Debian's package with "
     "`apt-get install ffmpeg` (README, installation), then retry."
 )

@@ -18,6 +18,7 @@ from academy.jobs import (
 )
 from academy.organisation.models import Region, RosterImport
 from academy.storage import PrivateStorage
+from academy.transcoding import FFMPEG_MISSING
 from analytics.models import ExportJob
 from analytics.tasks import run_export
 from tests.factories import UserFactory
@@ -289,3 +290,15 @@ def test_the_sweep_has_a_queue_of_its_own_and_the_jobs_keep_theirs():
     assert {queue.name: queue.routing_key for queue in celery_app.amqp.queues.values()} == {
         "celery": "celery", "housekeeping": "housekeeping",
     }
+
+
+def test_a_failure_is_shown_in_the_readers_language_when_its_message_is_ours():
+    """The task records "ErrorName: message"; a message marked for translation (academy.transcoding's
+    FFMPEG_MISSING) reads in Chinese, anything else (ffmpeg's own words) as recorded."""
+    ours = ExportJob(failure_message=f"FfmpegMissing: {FFMPEG_MISSING}")
+    theirs = ExportJob(failure_message="TranscodingError: ffmpeg failed (1): moov atom not found")
+    with translation.override("zh-hans"):
+        assert ours.failure_text.startswith("本机没有安装 ffmpeg")
+        assert theirs.failure_text == "TranscodingError: ffmpeg failed (1): moov atom not found"
+    with translation.override("en"):
+        assert ours.failure_text == f"FfmpegMissing: {FFMPEG_MISSING}"

@@ -19,13 +19,15 @@ from wagtail.documents.models import Document
 from wagtail.models import Page, Site
 
 from academy.home.models import AnnouncementPage, HomePage
+from academy.jobs import JOB_INTERRUPTED
+from courses.models import Video, VideoTranscodeJob
 from tests.factories import user_with_role
 from tests.wagtail_catalogue import wagtail_messages
 
 # English: a word of Latin letters, or several in a row ("35 Pages", "Search all pages…", "Theme").
 ENGLISH = re.compile(r"(?<![\w])[A-Za-z]{2,}(?:[ '’-]+[A-Za-z]+)*(?![\w])", re.ASCII)
 # Words that Chinese text keeps in Latin letters; acronyms (PDF, URL, CSV) are kept too.
-KEPT = {"Wagtail", "Draftail", "Markdown", "Unicode", "Alt", "Ctrl", "Esc", "Shift", "Enter", "Tab"}
+KEPT = {"Wagtail", "Draftail", "Markdown", "WebVTT", "Unicode", "Alt", "Ctrl", "Esc", "Shift", "Enter", "Tab"}
 # Text that is no message: code, keys, e-mail addresses and web addresses (the help's examples among them), a
 # frame's fallback, and the side panel's counter (Wagtail writes "None" into it, hidden until scripts count).
 NOT_TEXT = ["script", "style", "noscript", "title", "iframe", "code", "kbd", "pre", "samp"]
@@ -107,6 +109,26 @@ def test_the_editor_screens_show_no_english(cms, site_pages):
     for url in editor_screens(*site_pages):
         response = cms.get(url, follow=True)
         assert response.status_code == 200, url
+        if found := english_in(response.content.decode()):
+            english[url] = found
+    assert english == {}
+
+
+def test_the_video_screens_and_their_transcoding_show_no_english(cms):
+    """A video whose transcoding failed: the listing's column and "重新转码", the edit view's panel, the page that
+    runs it again."""
+    video = Video.objects.create(title="家访示范", file=ContentFile(b"placeholder", name="visit.mp4"))
+    VideoTranscodeJob.objects.create(
+        video=video, status=VideoTranscodeJob.Status.FAILED, failure_message=JOB_INTERRUPTED
+    )
+    english = {}
+    for url in [
+        reverse("wagtailsnippets_courses_video:list"),
+        reverse("wagtailsnippets_courses_video:edit", args=[video.pk]),
+        reverse("wagtailsnippets_courses_video:transcoding", args=[video.pk]),
+    ]:
+        response = cms.get(url)
+        assert response.status_code == 200 and "重新转码" in response.content.decode(), url
         if found := english_in(response.content.decode()):
             english[url] = found
     assert english == {}
