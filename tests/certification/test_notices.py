@@ -1,0 +1,106 @@
+"""Candidates are told their result once their session is signed off (certification/notices.py): in the
+notification centre, by SMS and as the 公众号's template message, once."""
+import pytest
+from django.test import override_settings
+
+from academy.accounts import messages
+from academy.accounts.models import Notification, SentReminder
+from academy.accounts.sms import OutboxSMSBackend
+from certification import scoring, tasks
+from certification.models import Outcome
+from tests.certification.test_scoring import score_all
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored(scoring_session):
+    """Both candidates scored in full: A passes, B fails the theory."""
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 80, [80, 80, 80])
+    score_all(setup, setup.candidate_b, 50, [70, 70, 70])
+    OutboxSMSBackend.messages.clear()
+    return setup
+
+
+def sms_to(person) -> list[messages.BoundTextMessage]:
+    return [message for phone, message in OutboxSMSBackend.messages if phone == person.user.phone]
+
+
+def test_each_candidate_is_told_their_result_once_the_sign_off_commits(
+    scored, sms_outbox, django_capture_on_commit_callbacks
+):
+    session = scored.session
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=session, user=scored.chief)
+
+    level, centre = session.get_level_display(), session.centre.name
+    passed, failed = sms_to(scored.carer_a), sms_to(scored.carer_b)
+    assert [message.name for message in passed] == ["result_passed"]
+    assert [message.name for message in failed] == ["result_failed"]
+    expected = {"session": session.title, "level": level, "centre": centre}
+    assert passed[0].parameters == expected and failed[0].parameters == expected
+    # Written in the site's default language, Chinese.
+    assert "证书" in passed[0].text() and "未通过" in failed[0].text()
+
+    told_a = Notification.objects.get(user=scored.carer_a.user)
+    told_b = Notification.objects.get(user=scored.carer_b.user)
+    assert session.title in told_a.title and "合格" in told_a.title and "不合格" not in told_a.title
+    assert "不合格" in told_b.title
+    assert centre in told_a.body and level in told_a.body and "证书" in told_a.body
+    assert "证书" not in told_b.body
+    assert told_a.url == scored.candidate_a.get_absolute_url()
+
+
+def test_nobody_is_told_before_the_sign_off_commits(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert callbacks, "the notices wait for the commit"
+    assert not Notification.objects.filter(user__in=[scored.carer_a.user, scored.carer_b.user]).exists()
+    assert sms_outbox == []
+
+
+def test_a_retried_task_tells_nobody_twice(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert len(sms_outbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_session_results(scored.session.pk) == 0
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(scoring.ScoringRefused):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert len(sms_outbox) == 2
+    assert Notification.objects.filter(user__in=[scored.carer_a.user, scored.carer_b.user]).count() == 2
+    assert SentReminder.objects.filter(kind="session_result").count() == 2
+
+
+def test_a_session_not_signed_off_tells_nobody(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_session_results(scored.session.pk) == 0
+    assert sms_outbox == [] and not Notification.objects.exists()
+
+
+def test_an_absent_candidate_and_one_without_an_account_are_not_sent_a_result(
+    scoring_session, sms_outbox, django_capture_on_commit_callbacks
+):
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 80, [80, 80, 80])  # B never came
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=setup.session, user=setup.chief)
+    setup.candidate_b.refresh_from_db()
+    assert setup.candidate_b.outcome == Outcome.ABSENT
+    assert [phone for phone, _text in sms_outbox] == [setup.carer_a.user.phone]
+
+
+@override_settings(LANGUAGE_CODE="en")
+def test_the_notice_is_written_in_the_site_language(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    passed = dict(sms_outbox)[scored.carer_a.user.phone]
+    assert "passed" in passed and "certificate will follow" in passed
+    assert "did not pass" in dict(sms_outbox)[scored.carer_b.user.phone]
+
+
+@pytest.mark.parametrize("message", [messages.RESULT_PASSED, messages.RESULT_FAILED], ids=lambda m: m.name)
+def test_a_result_message_refuses_an_empty_parameter(message):
+    with pytest.raises(messages.MessageParameterMissing):
+        message.bind(session="五级认定", level=" ", centre="浙江省社会福利中心")
