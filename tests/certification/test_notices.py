@@ -3,11 +3,14 @@ notification centre, by SMS and as the 公众号's template message, once."""
 import pytest
 
 from academy.accounts import messages
-from academy.accounts.models import Notification, SentReminder
+from academy.accounts.models import Notification, SentReminder, WeChatMessageRecord
 from academy.accounts.sms import OutboxSMSBackend
+from academy.accounts.wechat.binding import wechat_bind
 from certification import scoring, tasks
 from certification.models import Outcome
+from tests.accounts.wechat.conftest import wechat_settings
 from tests.certification.test_scoring import score_all
+from tests.fakes.wechat import FakeWeChat
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +51,27 @@ def test_each_candidate_is_told_their_result_once_the_sign_off_commits(
     assert centre in told_a.body and level in told_a.body and "certificate will follow" in told_a.body
     assert "certificate" not in told_b.body
     assert told_a.url == scored.candidate_a.get_absolute_url()
+
+
+def test_a_candidate_who_bound_wechat_gets_the_result_as_a_template_message(
+    scored, settings, sms_outbox, django_capture_on_commit_callbacks
+):
+    wechat_bind(user=scored.carer_a.user, uid="u-a", data={"openid": "o-official-a", "flow": "official_account"})
+    with FakeWeChat() as wechat:
+        wechat_settings(settings, wechat)
+        settings.WECHAT_TEMPLATES = {"result_passed": ["TPL-PASSED", "thing1", "thing2", "thing3"]}
+        with django_capture_on_commit_callbacks(execute=True):
+            scoring.session_sign_off(session=scored.session, user=scored.chief)
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.notify_session_results(scored.session.pk)  # a retry
+    session = scored.session
+    assert [(sent["touser"], sent["template_id"]) for sent in wechat.sent] == [("o-official-a", "TPL-PASSED")]
+    data = wechat.sent[0]["data"]
+    assert (data["thing1"], data["thing3"]) == ({"value": session.title}, {"value": session.centre.name})
+    assert data["thing2"]["value"].startswith("Level 5")  # a WeChat "thing" holds 20 characters
+    assert wechat.sent[0]["url"].endswith(scored.candidate_a.get_absolute_url())
+    assert WeChatMessageRecord.objects.get().message == "result_passed"
+    assert len(sms_outbox) == 2  # and by SMS, as to everyone with a mobile number
 
 
 def test_nobody_is_told_before_the_sign_off_commits(scored, sms_outbox, django_capture_on_commit_callbacks):
