@@ -1,15 +1,18 @@
 """Candidates are told their result once their session is signed off (certification/notices.py): in the
 notification centre, by SMS and as the 公众号's template message, once."""
 import pytest
+from django.urls import reverse
 
 from academy.accounts import messages
 from academy.accounts.models import Notification, SentReminder, WeChatMessageRecord
 from academy.accounts.sms import OutboxSMSBackend
 from academy.accounts.wechat.binding import wechat_bind
 from certification import scoring, tasks
-from certification.models import Outcome
+from certification.certificates import issue_job_run
+from certification.models import Certificate, CertificateStatus, IssueJob, Outcome
 from tests.accounts.wechat.conftest import wechat_settings
 from tests.certification.test_scoring import score_all
+from tests.factories import UserFactory, make_application
 from tests.fakes.wechat import FakeWeChat
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +131,42 @@ def test_the_notice_is_written_in_the_site_language(scored, settings, sms_outbox
 def test_a_result_message_refuses_an_empty_parameter(message):
     with pytest.raises(messages.MessageParameterMissing):
         message.bind(session="五级认定", level=" ", centre="浙江省社会福利中心")
+    with pytest.raises(messages.MessageParameterMissing):
+        messages.CERTIFICATE_ISSUED.bind(level="五级/初级工", number="")
+
+
+# --- The certificate issued ------------------------------------------------------------------------------
+
+
+def test_a_holder_is_told_once_their_certificate_is_issued_with_its_pdf(
+    signed_off_session, sms_outbox, django_capture_on_commit_callbacks
+):
+    with_account = make_application(signed_off_session, name="陈静")
+    UserFactory(person=with_account.person, phone="13912340001")
+    make_application(signed_off_session, name="刘洋")  # no account: nobody to tell
+    OutboxSMSBackend.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    certificate = Certificate.objects.get(application=with_account)
+    assert certificate.pdf
+    [(phone, message)] = OutboxSMSBackend.messages
+    assert phone == "13912340001" and message.name == "certificate_issued"
+    assert message.parameters == {"level": certificate.get_level_display(), "number": certificate.number}
+    notification = Notification.objects.get(user=with_account.person.user)
+    assert certificate.number in notification.body and notification.url == reverse("certification:home")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_certificates_issued([certificate.pk]) == 0  # a retried task
+        issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    assert len(sms_outbox) == 1 and Notification.objects.count() == 1
+
+
+def test_nobody_is_told_of_a_revoked_certificate(signed_off_session, sms_outbox, django_capture_on_commit_callbacks):
+    application = make_application(signed_off_session, name="陈静")
+    UserFactory(person=application.person, phone="13912340002")
+    issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    certificate = Certificate.objects.get(application=application)
+    Certificate.objects.filter(pk=certificate.pk).update(status=CertificateStatus.REVOKED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_certificates_issued([certificate.pk]) == 0
+    assert sms_outbox == []
