@@ -1,26 +1,32 @@
-"""Telling the candidates of a signed-off session their result: passed or not, the level, the session and its
+"""Telling the candidates of a signed-off session their result, and the holder of a certificate that it is issued.
+
+The result: passed or not: passed or not, the level, the session and its
 centre, and for a pass that the certificate will follow. One notice per application, on every channel of
 academy.accounts.notifications (the site, email, SMS and the 公众号's template message), with the catalogue's
-``result_passed`` / ``result_failed``.
+``result_passed`` / ``result_failed``. The certificate: once its PDF is kept (certificates.py), with
+``certificate_issued`` and a link to the holder's certification page, where it is downloaded.
 
-notify_once() logs each notice (kind ``session_result``, subject the application), so a task run twice, or
+notify_once() logs each notice (kind ``session_result``, subject the application; ``certificate_issued``, the
+certificate), so a task run twice, or
 again after a crash, tells nobody twice. Absent candidates have no result to tell. Users have no language of
 their own: notices are written in the site's default language.
 """
 import logging
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from academy.accounts import messages
 from academy.accounts.notifications import notify_once
 
-from .models import Application, AssessmentSession, Outcome
+from .models import Application, AssessmentSession, Certificate, CertificateStatus, Outcome
 
 logger = logging.getLogger(__name__)
 
 RESULT_NOTICE = "session_result"
+CERTIFICATE_NOTICE = "certificate_issued"
 
 
 def session_results_notify(*, session_id: int) -> int:
@@ -63,3 +69,29 @@ def _result_message(session: AssessmentSession, application: Application):
         ) % parameters
         sms = messages.RESULT_FAILED.bind(**parameters)
     return title, body, sms
+
+
+def certificates_issued_notify(*, certificate_ids: list[int]) -> int:
+    """Tell the holder of each of these certificates, valid and with its PDF, that it is issued, unless they were
+    told already. Returns the number of notices sent."""
+    certificates = (
+        Certificate.objects.filter(pk__in=certificate_ids, status=CertificateStatus.VALID, person__user__is_active=True)
+        .exclude(pdf="")
+        .select_related("person__user")
+        .order_by("pk")
+    )
+    url = reverse("certification:home")
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for certificate in certificates:
+            parameters = {"level": certificate.get_level_display(), "number": certificate.number}
+            sent += notify_once(
+                user=certificate.person.user, kind=CERTIFICATE_NOTICE, subject=f"certificate:{certificate.pk}",
+                title=gettext("Your certificate %(number)s is issued") % parameters,
+                body=gettext(
+                    "Your certificate of %(level)s, number %(number)s, is issued. Download it on your certification page."
+                ) % parameters,
+                url=url, sms=messages.CERTIFICATE_ISSUED.bind(**parameters),
+            )
+    logger.info("Sent %d certificate notices", sent)
+    return sent
