@@ -1,15 +1,15 @@
 """Telling the candidates of a signed-off session their result, and the holder of a certificate that it is issued.
 
-The result: passed or not: passed or not, the level, the session and its
-centre, and for a pass that the certificate will follow. One notice per application, on every channel of
-academy.accounts.notifications (the site, email, SMS and the 公众号's template message), with the catalogue's
-``result_passed`` / ``result_failed``. The certificate: once its PDF is kept (certificates.py), with
-``certificate_issued`` and a link to the holder's certification page, where it is downloaded.
+The result: passed or not, the level, the session and its centre, and for a pass that the certificate will
+follow (``result_passed`` / ``result_failed``). The certificate: once its PDF is kept (certificates.py), with its
+number and a link to the holder's certification page, where it is downloaded (``certificate_issued``). Each goes
+on every channel of academy.accounts.notifications: the site, email, SMS and the 公众号's template message.
 
-notify_once() logs each notice (kind ``session_result``, subject the application; ``certificate_issued``, the
-certificate), so a task run twice, or
-again after a crash, tells nobody twice. Absent candidates have no result to tell. Users have no language of
-their own: notices are written in the site's default language.
+notify_once() logs each notice (kind ``session_result``, subject the application; kind ``certificate_issued``,
+subject the certificate), so a task run twice, or again after a crash, tells nobody twice. Absent candidates
+have no result to tell. Users have no language of their own: notices are written in the site's default language.
+The tasks are queued on commit (receivers.py); if the broker was down then, running the task again by hand with
+the session's (or the certificates') ids sends what is missing and nothing twice.
 """
 import logging
 
