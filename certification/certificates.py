@@ -33,6 +33,7 @@ from .models import (
 )
 from .eligibility import valid_certificate_held, valid_certificates_held
 from .numbers import certificate_number_allocate, certificate_numbers_allocate
+from .signals import certificates_issued
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +162,9 @@ def _pdf_write(certificate: Certificate) -> None:
 def _pdfs_keep(written: list[Certificate]) -> int:
     """Record the PDFs written by _pdf_write on the rows still without one, in one short transaction for them
     all: the rows locked, then one UPDATE. A row given a PDF by another worker meanwhile (a chunk delivered
-    twice) keeps that one, and this file is deleted: a race costs a drawing, never a second PDF. Returns how
-    many were kept."""
+    twice) keeps that one, and this file is deleted: a race costs a drawing, never a second PDF. A certificate is
+    issued to its holder once its PDF is kept: they are told then (certificates_issued). Returns how many were
+    kept."""
     by_pk = {certificate.pk: certificate for certificate in written}
     with transaction.atomic():
         missing = set(
@@ -170,6 +172,8 @@ def _pdfs_keep(written: list[Certificate]) -> int:
             .values_list("pk", flat=True)
         )
         Certificate.objects.bulk_update([by_pk[pk] for pk in missing], ["pdf", "pdf_sha256"])
+        if missing:
+            certificates_issued.send(sender=Certificate, certificate_ids=sorted(missing))
     for pk, certificate in by_pk.items():
         if pk not in missing:
             certificate.pdf.storage.delete(certificate.pdf.name)

@@ -1,5 +1,9 @@
-"""Background jobs of certification: issuing a signed-off session's certificates. The tasks load the job by id
-and call certificates.py, where the work lives; receivers.py queues the first when a job is announced.
+"""Background work of certification: issuing a signed-off session's certificates, and telling its candidates
+their results and the holders their certificates (notices.py; queued by receivers.py when a session is signed off
+and when certificates are issued; safe to run twice).
+
+The issuing tasks load the job by id and call certificates.py, where the work lives; receivers.py queues the
+first when a job is announced.
 
 A session's applications are split into chunks, each a task of its own, so that every worker process draws
 PDFs at once; the chunk that completes the count marks the job done. Every step is safe to run twice. A
@@ -13,7 +17,7 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from academy.job_tasks import JobTask
 
-from . import certificates
+from . import certificates, notices
 from .models import IssueJob
 
 RETRIED = (OperationalError, InterfaceError)
@@ -36,3 +40,13 @@ def issue_certificates(job_id: str) -> None:
 )
 def issue_certificates_chunk(job_id: str, application_ids: list[int]) -> None:
     certificates.issue_job_run_chunk(job_id=job_id, application_ids=application_ids)
+
+
+@shared_task(autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True)
+def notify_session_results(session_id: int) -> int:
+    return notices.session_results_notify(session_id=session_id)
+
+
+@shared_task(autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True)
+def notify_certificates_issued(certificate_ids: list[int]) -> int:
+    return notices.certificates_issued_notify(certificate_ids=certificate_ids)

@@ -74,6 +74,33 @@ def test_readyz_counts_a_broker_with_no_worker_as_not_ready(client, broker_at):
 
 
 @pytest.mark.django_db
+def test_readyz_is_ready_as_soon_as_one_worker_answers(client, broker_at, monkeypatch):
+    """Gathering every worker's answer would wait the whole timeout each time: the first answer is enough."""
+    broker_at("memory://")
+    asked = []
+
+    def ping(**options):
+        asked.append(options)
+        return [{"celery@worker-1": {"ok": "pong"}}][: options.get("limit")]
+
+    monkeypatch.setattr(celery_app.control, "ping", ping)
+    response = client.get("/readyz")
+    assert response.json()["checks"]["worker"]["status"] == "answering"
+    assert response.status_code == 200
+    assert [options.get("limit") for options in asked] == [1]
+    assert "worker-1" not in response.content.decode()  # no host name for whoever calls it
+
+
+@pytest.mark.django_db
+def test_readyz_is_not_ready_when_no_worker_answers_in_time(client, broker_at, monkeypatch):
+    broker_at("memory://")
+    monkeypatch.setattr(celery_app.control, "ping", lambda **options: [])
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"]["status"] == "failed: RuntimeError"
+
+
+@pytest.mark.django_db
 def test_readyz_names_storage_that_cannot_be_written(client, tmp_path):
     not_a_folder = tmp_path / "a-file"
     not_a_folder.write_text("")

@@ -102,12 +102,27 @@ ADMINISTRATOR_DIGEST = TextMessage(
       "platform."),
 )
 
+RESULT_PASSED = TextMessage(
+    "result_passed", ("session", "level", "centre"),
+    _("You passed %(level)s in %(session)s (%(centre)s). Your certificate will follow; sign in to see your "
+      "results."),
+)
+RESULT_FAILED = TextMessage(
+    "result_failed", ("session", "level", "centre"),
+    _("You did not pass %(level)s in %(session)s (%(centre)s). Sign in to see the result of each part."),
+)
+CERTIFICATE_ISSUED = TextMessage(
+    "certificate_issued", ("level", "number"),
+    _("Your certificate of %(level)s, number %(number)s, is issued. Sign in to download it."),
+)
+
 CATALOGUE: dict[str, TextMessage] = {
     message.name: message
     for message in (
         SIGN_IN_CODE, MOBILE_CHANGE_CODE, MOBILE_CHANGE_ENTERED, MOBILE_CHANGED, APPLICATION_APPROVED,
         APPLICATION_REJECTED, APPLICATION_REJECTED_WITHOUT_REASON, TRAINING_DUE, TRAINING_DUE_TODAY,
-        TRAINING_OVERDUE, ADMINISTRATOR_DIGEST,
+        TRAINING_OVERDUE, ADMINISTRATOR_DIGEST, RESULT_PASSED, RESULT_FAILED,
+        CERTIFICATE_ISSUED,
     )
 }
 

@@ -25,7 +25,8 @@ TEMPLATE_CODES = {name: f"SMS_{index:06d}" for index, name in enumerate(messages
 SAMPLE = {
     "code": "482913", "minutes": "10", "phone": "138****0001", "session": "四级认定 2026年11月",
     "reason": "缺少学历证明", "plan": "2026年儿童主任年度培训", "deadline": "2026年11月30日", "days": "3",
-    "region": "上城区", "untrained": "12",
+    "region": "上城区", "untrained": "12", "level": "四级/中级工", "centre": "浙江省民政职业技能鉴定中心",
+    "number": "S000133000001264000001",
 }
 
 

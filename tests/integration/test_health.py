@@ -6,5 +6,5 @@ def test_readyz_is_ready_with_a_worker_answering(client, celery_worker_process):
     assert response.status_code == 200, response.content
     checks = response.json()["checks"]
     assert checks["broker"]["status"] == "ok"
-    assert checks["worker"]["status"] == "1 answering"
+    assert checks["worker"]["status"] == "answering"
     assert checks["database"]["status"] == "ok"

@@ -1,0 +1,97 @@
+"""Telling the candidates of a signed-off session their result, and the holder of a certificate that it is issued.
+
+The result: passed or not, the level, the session and its centre, and for a pass that the certificate will
+follow (``result_passed`` / ``result_failed``). The certificate: once its PDF is kept (certificates.py), with its
+number and a link to the holder's certification page, where it is downloaded (``certificate_issued``). Each goes
+on every channel of academy.accounts.notifications: the site, email, SMS and the 公众号's template message.
+
+notify_once() logs each notice (kind ``session_result``, subject the application; kind ``certificate_issued``,
+subject the certificate), so a task run twice, or again after a crash, tells nobody twice. Absent candidates
+have no result to tell. Users have no language of their own: notices are written in the site's default language.
+The tasks are queued on commit (receivers.py); if the broker was down then, running the task again by hand with
+the session's (or the certificates') ids sends what is missing and nothing twice.
+"""
+import logging
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from academy.accounts import messages
+from academy.accounts.notifications import notify_once
+
+from .models import Application, AssessmentSession, Certificate, CertificateStatus, Outcome
+
+logger = logging.getLogger(__name__)
+
+RESULT_NOTICE = "session_result"
+CERTIFICATE_NOTICE = "certificate_issued"
+
+
+def session_results_notify(*, session_id: int) -> int:
+    """Tell each candidate of a signed-off session who passed or failed, and has not yet been told, their result.
+    Returns the number of notices sent."""
+    session = AssessmentSession.objects.select_related("centre").get(pk=session_id)
+    if not session.is_signed_off:
+        return 0
+    applications = (
+        Application.objects.filter(
+            session=session, outcome__in=(Outcome.PASSED, Outcome.FAILED), person__user__is_active=True,
+        )
+        .select_related("person__user")
+        .order_by("pk")
+    )
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for application in applications:
+            title, body, sms = _result_message(session, application)
+            sent += notify_once(
+                user=application.person.user, kind=RESULT_NOTICE, subject=f"application:{application.pk}", title=title,
+                body=body, url=application.get_absolute_url(), sms=sms,
+            )
+    logger.info("Sent %d result notices of session %s", sent, session.pk)
+    return sent
+
+
+def _result_message(session: AssessmentSession, application: Application):
+    parameters = {"session": session.title, "level": session.get_level_display(), "centre": session.centre.name}
+    if application.outcome == Outcome.PASSED:
+        title = gettext("Your result in %(session)s: passed") % parameters
+        body = gettext(
+            "You passed %(level)s in %(session)s (%(centre)s). Your certificate will follow."
+        ) % parameters
+        sms = messages.RESULT_PASSED.bind(**parameters)
+    else:
+        title = gettext("Your result in %(session)s: not passed") % parameters
+        body = gettext(
+            "You did not pass %(level)s in %(session)s (%(centre)s). Your application shows the result of each part."
+        ) % parameters
+        sms = messages.RESULT_FAILED.bind(**parameters)
+    return title, body, sms
+
+
+def certificates_issued_notify(*, certificate_ids: list[int]) -> int:
+    """Tell the holder of each of these certificates, valid and with its PDF, that it is issued, unless they were
+    told already. Returns the number of notices sent."""
+    certificates = (
+        Certificate.objects.filter(pk__in=certificate_ids, status=CertificateStatus.VALID, person__user__is_active=True)
+        .exclude(pdf="")
+        .select_related("person__user")
+        .order_by("pk")
+    )
+    url = reverse("certification:home")
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for certificate in certificates:
+            parameters = {"level": certificate.get_level_display(), "number": certificate.number}
+            sent += notify_once(
+                user=certificate.person.user, kind=CERTIFICATE_NOTICE, subject=f"certificate:{certificate.pk}",
+                title=gettext("Your certificate %(number)s is issued") % parameters,
+                body=gettext(
+                    "Your certificate of %(level)s, number %(number)s, is issued. Download it on your certification page."
+                ) % parameters,
+                url=url, sms=messages.CERTIFICATE_ISSUED.bind(**parameters),
+            )
+    logger.info("Sent %d certificate notices", sent)
+    return sent

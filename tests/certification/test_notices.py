@@ -1,0 +1,172 @@
+"""Candidates are told their result once their session is signed off (certification/notices.py): in the
+notification centre, by SMS and as the 公众号's template message, once."""
+import pytest
+from django.urls import reverse
+
+from academy.accounts import messages
+from academy.accounts.models import Notification, SentReminder, WeChatMessageRecord
+from academy.accounts.sms import OutboxSMSBackend
+from academy.accounts.wechat.binding import wechat_bind
+from certification import scoring, tasks
+from certification.certificates import issue_job_run
+from certification.models import Certificate, CertificateStatus, IssueJob, Outcome
+from tests.accounts.wechat.conftest import wechat_settings
+from tests.certification.test_scoring import score_all
+from tests.factories import UserFactory, make_application
+from tests.fakes.wechat import FakeWeChat
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored(scoring_session):
+    """Both candidates scored in full: A passes, B fails the theory."""
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 80, [80, 80, 80])
+    score_all(setup, setup.candidate_b, 50, [70, 70, 70])
+    OutboxSMSBackend.messages.clear()
+    return setup
+
+
+def sms_to(person) -> list[messages.BoundTextMessage]:
+    return [message for phone, message in OutboxSMSBackend.messages if phone == person.user.phone]
+
+
+def test_each_candidate_is_told_their_result_once_the_sign_off_commits(
+    scored, sms_outbox, django_capture_on_commit_callbacks
+):
+    session = scored.session
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=session, user=scored.chief)
+
+    level, centre = session.get_level_display(), session.centre.name
+    passed, failed = sms_to(scored.carer_a), sms_to(scored.carer_b)
+    assert [message.name for message in passed] == ["result_passed"]
+    assert [message.name for message in failed] == ["result_failed"]
+    expected = {"session": session.title, "level": level, "centre": centre}
+    assert passed[0].parameters == expected and failed[0].parameters == expected
+    assert "certificate will follow" in passed[0].text() and "did not pass" in failed[0].text()
+
+    told_a = Notification.objects.get(user=scored.carer_a.user)
+    told_b = Notification.objects.get(user=scored.carer_b.user)
+    assert told_a.title == f"Your result in {session.title}: passed"
+    assert told_b.title == f"Your result in {session.title}: not passed"
+    assert centre in told_a.body and level in told_a.body and "certificate will follow" in told_a.body
+    assert "certificate" not in told_b.body
+    assert told_a.url == scored.candidate_a.get_absolute_url()
+
+
+def test_a_candidate_who_bound_wechat_gets_the_result_as_a_template_message(
+    scored, settings, sms_outbox, django_capture_on_commit_callbacks
+):
+    wechat_bind(user=scored.carer_a.user, uid="u-a", data={"openid": "o-official-a", "flow": "official_account"})
+    with FakeWeChat() as wechat:
+        wechat_settings(settings, wechat)
+        settings.WECHAT_TEMPLATES = {"result_passed": ["TPL-PASSED", "thing1", "thing2", "thing3"]}
+        with django_capture_on_commit_callbacks(execute=True):
+            scoring.session_sign_off(session=scored.session, user=scored.chief)
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.notify_session_results(scored.session.pk)  # a retry
+    session = scored.session
+    assert [(sent["touser"], sent["template_id"]) for sent in wechat.sent] == [("o-official-a", "TPL-PASSED")]
+    data = wechat.sent[0]["data"]
+    assert (data["thing1"], data["thing3"]) == ({"value": session.title}, {"value": session.centre.name})
+    assert data["thing2"]["value"].startswith("Level 5")  # a WeChat "thing" holds 20 characters
+    assert wechat.sent[0]["url"].endswith(scored.candidate_a.get_absolute_url())
+    assert WeChatMessageRecord.objects.get().message == "result_passed"
+    assert len(sms_outbox) == 2  # and by SMS, as to everyone with a mobile number
+
+
+def test_nobody_is_told_before_the_sign_off_commits(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert callbacks, "the notices wait for the commit"
+    assert not Notification.objects.filter(user__in=[scored.carer_a.user, scored.carer_b.user]).exists()
+    assert sms_outbox == []
+
+
+def test_a_retried_task_tells_nobody_twice(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert len(sms_outbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_session_results(scored.session.pk) == 0
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(scoring.ScoringRefused):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert len(sms_outbox) == 2
+    assert Notification.objects.filter(user__in=[scored.carer_a.user, scored.carer_b.user]).count() == 2
+    assert SentReminder.objects.filter(kind="session_result").count() == 2
+
+
+def test_a_session_not_signed_off_tells_nobody(scored, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_session_results(scored.session.pk) == 0
+    assert sms_outbox == [] and not Notification.objects.exists()
+
+
+def test_an_absent_candidate_and_one_without_an_account_are_not_sent_a_result(
+    scoring_session, sms_outbox, django_capture_on_commit_callbacks
+):
+    setup = scoring_session
+    score_all(setup, setup.candidate_a, 80, [80, 80, 80])  # B never came
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=setup.session, user=setup.chief)
+    setup.candidate_b.refresh_from_db()
+    assert setup.candidate_b.outcome == Outcome.ABSENT
+    assert [phone for phone, _text in sms_outbox] == [setup.carer_a.user.phone]
+
+
+def test_the_notice_is_written_in_the_site_language(scored, settings, sms_outbox, django_capture_on_commit_callbacks):
+    settings.LANGUAGE_CODE = "zh-hans"
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    passed = dict(sms_outbox)[scored.carer_a.user.phone]
+    assert "五级/初级工" in passed and "证书" in passed
+    assert "未通过" in dict(sms_outbox)[scored.carer_b.user.phone]
+    assert Notification.objects.get(user=scored.carer_a.user).title.endswith("：合格")
+    assert Notification.objects.get(user=scored.carer_b.user).title.endswith("：不合格")
+
+
+@pytest.mark.parametrize("message", [messages.RESULT_PASSED, messages.RESULT_FAILED], ids=lambda m: m.name)
+def test_a_result_message_refuses_an_empty_parameter(message):
+    with pytest.raises(messages.MessageParameterMissing):
+        message.bind(session="五级认定", level=" ", centre="浙江省社会福利中心")
+    with pytest.raises(messages.MessageParameterMissing):
+        messages.CERTIFICATE_ISSUED.bind(level="五级/初级工", number="")
+
+
+# --- The certificate issued ------------------------------------------------------------------------------
+
+
+def test_a_holder_is_told_once_their_certificate_is_issued_with_its_pdf(
+    signed_off_session, sms_outbox, django_capture_on_commit_callbacks
+):
+    with_account = make_application(signed_off_session, name="陈静")
+    UserFactory(person=with_account.person, phone="13912340001")
+    make_application(signed_off_session, name="刘洋")  # no account: nobody to tell
+    OutboxSMSBackend.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    certificate = Certificate.objects.get(application=with_account)
+    assert certificate.pdf
+    [(phone, message)] = OutboxSMSBackend.messages
+    assert phone == "13912340001" and message.name == "certificate_issued"
+    assert message.parameters == {"level": certificate.get_level_display(), "number": certificate.number}
+    notification = Notification.objects.get(user=with_account.person.user)
+    assert certificate.number in notification.body and notification.url == reverse("certification:home")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_certificates_issued([certificate.pk]) == 0  # a retried task
+        issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    assert len(sms_outbox) == 1 and Notification.objects.count() == 1
+
+
+def test_nobody_is_told_of_a_revoked_certificate(signed_off_session, sms_outbox, django_capture_on_commit_callbacks):
+    application = make_application(signed_off_session, name="陈静")
+    UserFactory(person=application.person, phone="13912340002")
+    issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    certificate = Certificate.objects.get(application=application)
+    Certificate.objects.filter(pk=certificate.pk).update(status=CertificateStatus.REVOKED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_certificates_issued([certificate.pk]) == 0
+    assert sms_outbox == []
