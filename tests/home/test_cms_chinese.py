@@ -134,6 +134,17 @@ def test_the_video_screens_and_their_transcoding_show_no_english(cms):
     assert english == {}
 
 
+def test_the_snippet_screens_stay_chinese_after_the_cms_was_first_opened_in_english(cms):
+    """Wagtail labels a snippet's breadcrumbs when the CMS's addresses are built, in the language of whoever
+    came first: after an English visit, every editor read "Home"."""
+    with translation.override("en"):
+        english_first = Video.snippet_viewset.breadcrumbs_items
+    with translation.override("zh-hans"):
+        assert [str(item["label"]) for item in english_first] == ["首页"]
+    response = cms.get(reverse("wagtailsnippets_courses_video:list"))
+    assert english_in(response.content.decode()) == []
+
+
 def test_the_sidebar_menu_is_chinese(cms):
     """The sidebar is drawn by scripts from the JSON in #wagtail-sidebar-props. Its "Pages" showed "分页" (our
     pagination's word), now kept apart by a context."""
