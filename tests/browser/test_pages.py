@@ -39,6 +39,25 @@ def test_sign_in_page(request, viewport, live_server, site_home, screenshot):
     assert problems == []
 
 
+def test_the_sign_in_page_switches_to_an_email_box_and_back(live_server, site_home, phone_page, screenshot):
+    """Issue 13: the number pad's box first; a plain link (no script) to the email box, and one back."""
+    problems = console_problems(phone_page)
+    phone_page.goto(live_server.url + "/accounts/login/?next=/me/")
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("link", name="用邮箱登录").click()
+
+    assert phone_page.url == live_server.url + "/accounts/login/?next=%2Fme%2F&by=email"
+    assert phone_page.locator("#id_login").get_attribute("type") == "email"
+    assert phone_page.locator("label[for=id_login]").inner_text() == "电子邮箱"
+    screenshot(phone_page, "pages-sign-in-by-email-phone")
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("link", name="用手机号码登录").click()
+
+    assert phone_page.locator("#id_login").get_attribute("type") == "tel"
+    assert phone_page.url == live_server.url + "/accounts/login/?next=%2Fme%2F"
+    assert problems == []
+
+
 def test_on_a_pc_the_menu_is_open_and_on_a_phone_behind_its_button(live_server, site_home, desktop_page, phone_page, screenshot):
     desktop_page.goto(live_server.url + "/")
     assert desktop_page.locator(".menu-panel a[href='/accounts/login/']").is_visible()
