@@ -187,3 +187,10 @@ def test_either_box_signs_in_with_either(client, claimed_trainee, login):
     response = client.post(LOGIN + "?by=email", {"login": login, "password": "a-long-secret-phrase"})
     assert response.status_code == 302
     assert get_user(client).pk == claimed_trainee.pk
+
+
+def test_the_password_and_code_pages_keep_the_box_and_the_next_page_between_them(client, db):
+    page = client.get(LOGIN + "?next=/me/&by=email").content.decode()
+    assert f'href="{reverse("account_request_login_code")}?next=%2Fme%2F&amp;by=email"' in page
+    page = client.get(reverse("account_request_login_code") + "?next=/me/&by=email").content.decode()
+    assert f'href="{LOGIN}?next=%2Fme%2F&amp;by=email"' in page
