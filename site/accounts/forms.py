@@ -1,26 +1,36 @@
-"""allauth's sign-in forms with one box for "mobile number or email", the way people here sign in.
+"""allauth's sign-in forms with one box, "login", for the mobile number or, on request, the email address.
 They are named in settings.ACCOUNT_FORMS."""
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
 from allauth.account.fields import EmailField
+from allauth.core import context
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import phone as mobile
 
-LOGIN_LABEL = _("Mobile number or email")
 
-
-def _login_widget() -> forms.TextInput:
-    return forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+def _login_box(form: forms.Form) -> None:
+    """The sign-in pages open with a box for the mobile number, which brings up a phone's number pad; the few
+    who sign in by email (some staff) follow a link to the same page with ?by=email, which shows an email box
+    instead. Either box posts "login", and the forms read a mobile number or an email address from it, whichever
+    was typed, so allauth's flow is the same for both."""
+    request = getattr(form, "request", None) or context.request
+    form.by_email = request.GET.get("by") == "email"
+    field = form.fields["login"]
+    if form.by_email:
+        field.label = _("Email")
+        field.widget = forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"})
+    else:
+        field.label = _("Mobile number")
+        field.widget = mobile.widget()
 
 
 class LoginForm(allauth_forms.LoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["login"].label = LOGIN_LABEL
-        self.fields["login"].widget = _login_widget()
+        _login_box(self)
         # The sign-in page shows the way in by code prominently, under the form.
         self.fields["password"].help_text = ""
 
@@ -38,12 +48,13 @@ class RequestLoginCodeForm(allauth_forms.RequestLoginCodeForm):
     box and fills in whichever of the two the visitor typed, so allauth's checks (rate limit, look-up
     without revealing whether the account exists) run unchanged."""
 
-    login = forms.CharField(label=LOGIN_LABEL, widget=_login_widget())
+    login = forms.CharField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.pop("email", None)
         self.fields.pop("phone", None)
+        _login_box(self)
         self._user = None
 
     def clean(self):
@@ -86,6 +97,5 @@ class WeChatBindForm(forms.Form):
     """Shown on the WeChat binding page; it posts to allauth's code sign-in, whose form checks it."""
 
     login = forms.CharField(
-        label=_("Mobile number"), max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        label=_("Mobile number"), max_length=20, widget=mobile.widget(),
     )

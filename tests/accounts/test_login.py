@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth import get_user
 from django.urls import reverse
@@ -11,9 +13,9 @@ def sign_in(client, login, password):
     return client.post(LOGIN, {"login": login, "password": password})
 
 
-def test_sign_in_page_asks_for_mobile_or_email_and_offers_a_code(client, db):
+def test_sign_in_page_asks_for_the_mobile_number_and_offers_a_code(client, db):
     page = client.get(LOGIN).content.decode()
-    assert "Mobile number or email" in page
+    assert '<label for="id_login">Mobile number</label>' in page
     assert "First time here or forgot your password? Sign in with a one-time code" in page
     assert reverse("account_request_login_code") in page
 
@@ -151,3 +153,44 @@ def test_a_mistyped_mobile_number_is_named_as_the_problem_not_the_password(clien
     assert "A mobile number has 11 digits and starts with 1." in page and problem in page
     assert "username and/or password" not in page
     assert not get_user(client).is_authenticated
+
+
+def login_box(page: str) -> str:
+    return re.search(r'<input [^>]*name="login"[^>]*>', page).group(0)
+
+
+@pytest.mark.parametrize("url", [LOGIN, reverse("account_request_login_code")])
+def test_a_link_shows_the_same_page_with_an_email_box_and_one_leads_back(client, db, url):
+    """Issue 13: the sign-in pages open with the number pad's box; those who sign in by email (some staff) follow
+    a plain link to an email box, in the same field, and back. Server side: no script (CSP)."""
+    page = client.get(url + "?next=/me/").content.decode()
+    assert 'type="tel"' in login_box(page)
+    assert '<a href="?next=%2Fme%2F&amp;by=email">Sign in with email</a>' in page
+
+    page = client.get(url + "?next=/me/&by=email").content.decode()
+    assert 'type="email"' in login_box(page) and 'autocomplete="email"' in login_box(page)
+    assert '<label for="id_login">Email</label>' in page
+    assert f'action="{url}?next=/me/&amp;by=email"' in page
+    assert '<a href="?next=%2Fme%2F">Sign in with your mobile number</a>' in page
+    assert "Sign in with email" not in page
+
+
+def test_the_email_box_stays_through_a_refused_sign_in(client, claimed_trainee):
+    response = client.post(LOGIN + "?by=email", {"login": "wangfang@example.org", "password": "not-the-password"})
+    assert response.status_code == 200 and not get_user(client).is_authenticated
+    assert 'type="email"' in login_box(response.content.decode())
+
+
+@pytest.mark.parametrize("login", ["WangFang@example.org", "+86 139-1234-5678"])
+def test_either_box_signs_in_with_either(client, claimed_trainee, login):
+    """Both boxes post "login": the form reads whichever was typed, whatever box the page showed."""
+    response = client.post(LOGIN + "?by=email", {"login": login, "password": "a-long-secret-phrase"})
+    assert response.status_code == 302
+    assert get_user(client).pk == claimed_trainee.pk
+
+
+def test_the_password_and_code_pages_keep_the_box_and_the_next_page_between_them(client, db):
+    page = client.get(LOGIN + "?next=/me/&by=email").content.decode()
+    assert f'href="{reverse("account_request_login_code")}?next=%2Fme%2F&amp;by=email"' in page
+    page = client.get(reverse("account_request_login_code") + "?next=/me/&by=email").content.decode()
+    assert f'href="{LOGIN}?next=%2Fme%2F&amp;by=email"' in page

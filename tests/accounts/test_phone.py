@@ -1,12 +1,18 @@
 """Mainland mobile numbers as people type them on a phone (issue 13): one rule, academy.accounts.phone."""
+import time
+from html.parser import HTMLParser
+
 import pytest
-from allauth.account.adapter import get_adapter
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from academy.accounts import phone
-from academy.organisation.forms import PersonForm
-from academy.organisation.models import Person
+from academy.accounts.models import MobileChange
+from academy.accounts.services import account_for_person
+from academy.accounts.wechat.binding import PENDING_SESSION_KEY
+from academy.organisation.models import Region
+from tests.factories import PersonFactory, PostFactory, user_with_role
 
 
 @pytest.mark.parametrize("typed", [
@@ -30,13 +36,85 @@ def test_a_wrong_number_is_told_what_to_fix(typed, says):
     assert says in error.value.messages[0]
 
 
-def test_every_box_for_a_mobile_number_opens_the_number_pad(db):
-    boxes = [
-        str(PersonForm(instance=Person(), can_edit_id_number=False)["mobile"]),
-        get_adapter().phone_form_field(required=True).widget.render("phone", ""),
-    ]
-    for box in boxes:
-        assert 'type="tel"' in box and 'inputmode="numeric"' in box
+class Inputs(HTMLParser):
+    """The <input> elements of a page, by name, and the text of each <label>, by the id it is for."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.inputs, self.labels, self._label_for = {}, {}, None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            self.inputs[attrs["name"]] = attrs
+        elif tag == "label":
+            self._label_for = attrs.get("for")
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self._label_for = None
+
+    def handle_data(self, data):
+        if self._label_for:
+            self.labels[self._label_for] = self.labels.get(self._label_for, "") + data.strip()
+
+
+def _sign_in_page(client):
+    return client.get(reverse("account_login"))
+
+
+def _code_request_page(client):
+    return client.get(reverse("account_request_login_code"))
+
+
+def _wechat_binding_page(client):
+    session = client.session
+    session[PENDING_SESSION_KEY] = {"uid": "u-1", "data": {}, "at": time.time()}
+    session.save()
+    return client.get(reverse("accounts:wechat_bind"))
+
+
+def _person_edit_page(client):
+    post = PostFactory(person__mobile="13912345678", region=Region.objects.get(code="330102001"))
+    client.force_login(user_with_role("county_admin"))
+    return client.get(reverse("organisation:person_edit", args=[post.person.pk]))
+
+
+def _mobile_change_page(client):
+    user = account_for_person(person=PersonFactory(mobile="13912345678"))
+    now = timezone.now()
+    MobileChange.objects.create(user=user, phone="13987654321", requested_at=now, code_digest="-", code_sent_at=now)
+    client.force_login(user)
+    return client.get(reverse("accounts:mobile_change"))
+
+
+# Every page with a box for a mobile number (issue 13), and the name of the box: the sign-in and code-request
+# pages in their first, mobile-number form; WeChat binding; an administrator's edit of a person (the roster's
+# one form with a mobile number: the import takes a spreadsheet). /me/mobile/ has none: the new number was
+# entered by an administrator, and the holder types only the code sent to it.
+PAGES_WITH_A_MOBILE_BOX = [
+    (_sign_in_page, "login"),
+    (_code_request_page, "login"),
+    (_wechat_binding_page, "login"),
+    (_person_edit_page, "mobile"),
+    (_mobile_change_page, None),
+]
+
+
+@pytest.mark.parametrize("page, name", PAGES_WITH_A_MOBILE_BOX, ids=lambda value: getattr(value, "__name__", value))
+def test_every_box_for_a_mobile_number_opens_the_number_pad(client, db, page, name):
+    response = page(client)
+    assert response.status_code == 200
+    inputs = Inputs(response.content.decode())
+    mobile_boxes = {
+        input_name: attrs for input_name, attrs in inputs.inputs.items()
+        if "mobile" in inputs.labels.get(attrs.get("id"), "").lower()
+    }
+    assert list(mobile_boxes) == ([name] if name else [])
+    for attrs in mobile_boxes.values():
+        assert attrs.get("type") == "tel" and attrs.get("autocomplete") == "tel"
+        assert inputs.labels[attrs["id"]] == "Mobile number"
 
 
 @pytest.mark.parametrize("typed", ["1391234567", "23912345678", "139l2345678"])

@@ -1,8 +1,5 @@
 """The public pages render in Chinese, on a phone and on a desktop, without errors in the browser console."""
 import pytest
-from django.utils import translation
-
-from academy.accounts.forms import LOGIN_LABEL
 
 from .helpers import console_problems
 
@@ -35,10 +32,29 @@ def test_sign_in_page(request, viewport, live_server, site_home, screenshot):
     assert response.status == 200
     assert page.locator("#id_login").is_visible()
     assert page.locator("#id_password").is_visible()
-    with translation.override("zh-hans"):
-        assert page.locator("label[for=id_login]").inner_text() == str(LOGIN_LABEL)
+    assert page.locator("label[for=id_login]").inner_text() == "手机号码"
+    assert page.locator("#id_login").get_attribute("type") == "tel"
     assert page.locator("a[href='/accounts/login/code/']").is_visible()
     screenshot(page, f"pages-sign-in-{viewport.removesuffix('_page')}")
+    assert problems == []
+
+
+def test_the_sign_in_page_switches_to_an_email_box_and_back(live_server, site_home, phone_page, screenshot):
+    """Issue 13: the number pad's box first; a plain link (no script) to the email box, and one back."""
+    problems = console_problems(phone_page)
+    phone_page.goto(live_server.url + "/accounts/login/?next=/me/")
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("link", name="用邮箱登录").click()
+
+    assert phone_page.url == live_server.url + "/accounts/login/?next=%2Fme%2F&by=email"
+    assert phone_page.locator("#id_login").get_attribute("type") == "email"
+    assert phone_page.locator("label[for=id_login]").inner_text() == "电子邮箱"
+    screenshot(phone_page, "pages-sign-in-by-email-phone")
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("link", name="用手机号码登录").click()
+
+    assert phone_page.locator("#id_login").get_attribute("type") == "tel"
+    assert phone_page.url == live_server.url + "/accounts/login/?next=%2Fme%2F"
     assert problems == []
 
 
