@@ -2,15 +2,15 @@
 once on 2 cores, p95 under 300 ms, nothing lost or counted twice, CPU per heartbeat at or below the floor's.
 
 Run from the repository root:
-    .venv/bin/python bench/heartbeat_load.py [--learners 20000] [--interval 30] [--seconds 60]
+    .venv/bin/python bench/heartbeat_load.py [--learners 20000] [--interval 30] [--seconds 60] [--workers 2] [--threads 4]
         [--cache redis://127.0.0.1:6379/N (a Redis database of your own for the sessions; emptied)] [--keep]
 
 It creates a PostgreSQL database of its own (bench_heartbeats, or $BENCH_DATABASE, on 127.0.0.1:5432, user
 postgres), migrates it,
 makes a course with a text lesson, LEARNERS trainees with accounts and signed-in sessions, and opens the lesson
 for each as the lesson page does (its progress row, and what the page is given to send back). It serves the site
-with gunicorn (2 gthread workers x 4 threads, production settings, COURSES_HEARTBEAT_SECONDS = --interval,
-127.0.0.1 only) and offers the load of that many learners studying at once: each sends a heartbeat every
+with gunicorn (--workers gthread workers x --threads threads, 2 x 4 unless told; production settings,
+COURSES_HEARTBEAT_SECONDS = --interval, 127.0.0.1 only) and offers the load of that many learners studying at once: each sends a heartbeat every
 interval, at its own phase, so the server is offered LEARNERS / INTERVAL requests a second. The requests go over
 a pool of keep-alive connections (--connections), as through the reverse proxy; latency runs from the moment a
 heartbeat was due, so waiting for a connection counts. One heartbeat in DUPLICATE_EVERY is sent twice at the
@@ -174,10 +174,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port: int, environment: dict) -> subprocess.Popen:
+def start_gunicorn(port: int, environment: dict, workers: int, threads: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [str(REPOSITORY / ".venv/bin/gunicorn"), "academy.wsgi", "--pythonpath", "bench", "--workers", "2",
-         "--worker-class", "gthread", "--threads", "4", "--bind", f"{HOST}:{port}", "--keep-alive", "30",
+        [str(REPOSITORY / ".venv/bin/gunicorn"), "academy.wsgi", "--pythonpath", "bench", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", str(threads), "--bind", f"{HOST}:{port}", "--keep-alive", "30",
          "--log-level", "warning"],
         cwd=REPOSITORY, env={**os.environ, **environment}, start_new_session=True,
     )
@@ -414,6 +414,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections, as from the proxy")
     parser.add_argument("--cache", default=os.environ.get("BENCH_CACHE_URL", ""),
                         help="a Redis database of your own for the sessions, e.g. redis://127.0.0.1:6379/6 (emptied)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn worker processes (deploy/gunicorn.conf.py starts 2 a core)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     arguments = parser.parse_args()
     environment = server_environment(arguments.interval, arguments.cache)
@@ -436,11 +439,12 @@ def main() -> int:
         print(f"{arguments.learners:,} learners signed in and their lesson opened in {time.perf_counter() - built:.0f} s")
         connections.close_all()
         port = free_port()
-        gunicorn = start_gunicorn(port, environment)
+        gunicorn = start_gunicorn(port, environment, arguments.workers, arguments.threads)
         offered = arguments.learners / arguments.interval
         print(f"\n{arguments.learners:,} learners, a heartbeat each every {arguments.interval} s: {offered:.0f} "
               f"requests/s offered (+{100 // DUPLICATE_EVERY}% sent twice), {arguments.seconds:.0f} s a phase, "
-              f"gunicorn 2 gthread workers x 4 threads, PostgreSQL, {os.cpu_count()} cores")
+              f"gunicorn {arguments.workers} gthread workers x {arguments.threads} threads, PostgreSQL, "
+              f"{os.cpu_count()} cores")
         floor = asyncio.run(phase(
             port, arguments.connections, reverse("bench_floor", args=[floor_lesson_id]), learners, arguments.seconds,
             arguments.interval, gunicorn.pid,
