@@ -139,7 +139,9 @@ def video_transcode_retry(*, job: VideoTranscodeJob) -> bool:
 
 
 def video_transcode_latest(video: Video) -> VideoTranscodeJob | None:
-    return video.transcode_jobs.order_by("-created_at").first()
+    """The video's latest job: from ``transcode_jobs`` prefetched where a page shows many videos (a video has a
+    job for each upload, a few at most)."""
+    return max(video.transcode_jobs.all(), key=lambda job: job.created_at, default=None)
 
 
 def video_renditions_made(video: Video) -> dict[str, VideoRendition]:

@@ -42,6 +42,10 @@ class VideoViewSet(SnippetViewSet):
     search_fields = ["title"]
     panels = [*Video.panels, TranscodingPanel(heading=_("Transcoding"))]
 
+    def get_queryset(self, request):
+        # Each row shows its latest job and renditions, and offers "重新转码" from the job: read for the whole page.
+        return Video.objects.prefetch_related("transcode_jobs", "renditions")
+
     @property
     def transcoding_view(self):
         return self.construct_view(VideoTranscodingView)

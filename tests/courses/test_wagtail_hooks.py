@@ -9,6 +9,8 @@ from bs4 import BeautifulSoup
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -168,3 +170,19 @@ def gettext_in_chinese(message):
 
 def shown(message):
     return str(message).strip()
+
+
+def test_the_listing_reads_the_transcoding_of_all_its_videos_at_once(client, video, video_editor):
+    """The column and the row's "重新转码" read each video's latest job and renditions: from one prefetch for the
+    page, not a query per row and per use."""
+    client.force_login(video_editor)
+    listing = reverse("wagtailsnippets_courses_video:list")
+    failed_job(video)
+    client.get(listing)  # the CMS's own caches (permissions, site) filled
+    with CaptureQueriesContext(connection) as one_video:
+        client.get(listing)
+    for number in range(5):
+        failed_job(Video.objects.create(title=f"视频{number}", file=ContentFile(b"x", name=f"v{number}.mp4")))
+    with CaptureQueriesContext(connection) as six_videos:
+        assert "重新转码" in client.get(listing).content.decode()
+    assert len(six_videos) == len(one_video)
