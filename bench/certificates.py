@@ -10,7 +10,7 @@ Run from the repository root, with PostgreSQL (127.0.0.1:5432, user postgres) an
 It creates a PostgreSQL database of its own (--database, replaced if it exists), migrates it, loads the
 Zhejiang divisions and synthesises institutions and their staff (academy.demo.synthetic); the first
 --candidates carers become the passed candidates of one signed-off level-4 session, each with a photo (a
-photo makes the heaviest certificate: a JPEG besides the QR code).
+photo makes the heaviest certificate: a JPEG besides the QR code), kept as printed as an upload is.
 
 The floor: the HTML of one of these certificates (certificates.certificate_html, the same template, photo,
 QR code and fonts) made once, then drawn by academy.pdf.html_to_pdf (xhtml2pdf) in a loop, --floor-renders
@@ -61,6 +61,7 @@ def build_data(candidates: int):
         Application, ApplicationStatus, AssessmentCentre, AssessmentSession, Outcome, SessionStatus,
     )
     from certification.rules import rule_set_seed_defaults
+    from certification.photos import photo_print_ready
 
     harness.migrate()
     cities = list(Region.objects.filter(level=RegionLevel.CITY).order_by("code"))
@@ -98,7 +99,8 @@ def build_data(candidates: int):
             session=session, person=post.person, institution=post.institution, applied_by=administrator,
             status=ApplicationStatus.APPROVED, is_eligible=True, outcome=Outcome.PASSED,
         )
-        application.photo.save("photo.jpg", ContentFile(_photo(rng)), save=False)
+        # Kept as printed, as an upload is (certification/photos.py).
+        application.photo.save("photo.jpg", ContentFile(photo_print_ready(io.BytesIO(_photo(rng)))), save=False)
         applications.append(application)
     Application.objects.bulk_create(applications, batch_size=500)
     return session

@@ -101,11 +101,8 @@ def build(learners: int) -> tuple[int, int, list[dict]]:
     from courses.models import CourseIndexPage, CoursePage, LessonPage, LessonProgress
     from courses.years import training_year
 
-    try:  # what the lesson page's opening gives for the one-statement heartbeat (absent before it existed)
-        from academy.accounts.lean import session_user_data
-        from courses.progress import heartbeat_state_sign, lesson_requirements
-    except ImportError:
-        session_user_data = heartbeat_state_sign = None
+    from academy.accounts.lean import session_tag
+    from courses.progress import heartbeat_state_sign, lesson_requirements
 
     home = Page.get_first_root_node().add_child(instance=HomePage(title="首页", slug="bench-home"))
     Site.objects.update_or_create(is_default_site=True, defaults={"hostname": HOST, "root_page": home})
@@ -137,21 +134,19 @@ def build(learners: int) -> tuple[int, int, list[dict]]:
     )
     progress = {row.person_id: row for row in rows if row.lesson_id == lesson.pk}
     expires = timezone.now() + datetime.timedelta(days=1)
-    requirements = lesson_requirements(lesson) if heartbeat_state_sign is not None else None
+    requirements = lesson_requirements(lesson)
     learners_data, sessions = [], []
     for user in users:
         data = {
             SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        state = None
-        if heartbeat_state_sign is not None:
-            data.update(session_user_data(user))
-            state = heartbeat_state_sign(
-                progress=progress[user.person_id], requirements=requirements, rules=None, prompt_open=False,
-                user_id=user.pk, lesson_published_at=lesson.last_published_at,
-            )
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        # What the lesson page's opening gives, for the one-statement heartbeat (courses/pages.py).
+        state = heartbeat_state_sign(
+            progress=progress[user.person_id], requirements=requirements, rules=None, prompt_open=False,
+            user_id=user.pk, session_tag=session_tag(key, user.password), lesson_published_at=lesson.last_published_at,
+        )
         sessions.append(Session(session_key=key, session_data=SessionStore().encode(data), expire_date=expires))
         learners_data.append({
             "person": user.person_id, "session": key, "csrf": get_random_string(32), "state": state,

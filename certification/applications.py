@@ -4,10 +4,12 @@ import datetime
 import secrets
 
 from dateutil.relativedelta import relativedelta
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from academy.accounts import messages
 from academy.accounts.notifications import notify
@@ -19,6 +21,7 @@ from .models import (
     Application, ApplicationStatus, AssessmentSession, Outcome, Part, PartResult, SessionStatus,
 )
 from .permissions import can_manage_session
+from .photos import photo_print_ready
 from .rules import level_rules
 
 
@@ -124,7 +127,7 @@ def application_create(
         if proof:
             application.external_hours_proof.save(proof.name, proof, save=False)
         if photo:
-            application.photo.save(photo.name, photo, save=False)
+            application.photo.save("photo.jpg", _photo_as_printed(photo), save=False)
         application.save(update_fields=["external_hours_proof", "photo"])
     application.part_results.all().delete()
     for result in carried:
@@ -133,6 +136,16 @@ def application_create(
             passed=True, carried_from=result,
         )
     return application
+
+
+def _photo_as_printed(photo) -> ContentFile:
+    """The uploaded photo kept as the certificate prints it (certification/photos.py)."""
+    try:
+        return ContentFile(photo_print_ready(photo))
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        raise ApplicationRefused(
+            _("The photo could not be read as a JPG or PNG image. Take or save it again and upload it.")
+        ) from None
 
 
 def _already_applied(application: Application) -> ApplicationRefused:

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from academy.audit.models import AuditAction
 from academy.audit.services import audit_entry, audit_record, audit_record_many
@@ -33,6 +33,7 @@ from .models import (
 )
 from .eligibility import valid_certificate_held, valid_certificates_held
 from .numbers import certificate_number_allocate, certificate_numbers_allocate
+from .photos import photo_is_print_ready, photo_print_ready
 from .signals import certificates_issued
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,6 @@ logger = logging.getLogger(__name__)
 # National wording printed on every certificate in Chinese, whatever the reader's language (like OCCUPATION).
 CERTIFICATE_TITLE = "职业技能等级证书"
 ID_TYPE = "居民身份证"
-# The photo is printed about 3.3 × 4.4 cm: this many pixels is about 230 dpi, sharp in print, and keeps a
-# phone photo's megabytes out of every PDF.
-PHOTO_PIXELS = (300, 400)
 # A batch is issued by tasks of this many applications each, run side by side by the workers. A chunk's own
 # cost (the task, its transaction, its heartbeat thread) is a few round trips, small beside 20 PDFs; a smaller
 # chunk keeps both processes busy to the end (the last chunk leaves the other process idle for up to its time).
@@ -254,17 +252,15 @@ def certificate_html(certificate: Certificate) -> str:
 
 
 def _photo_data_uri(application: Application) -> str | None:
-    """The application's photo, scaled down, as a JPEG data: URI; None without a readable photo."""
+    """The application's photo as printed, as a JPEG data: URI; None without a readable photo. A photo kept as
+    printed since its upload goes in as it is; an older one is made ready here."""
     if not application.photo:
         return None
     try:
         with application.photo.open("rb") as handle:
-            image = Image.open(handle)
-            # A JPEG is decoded straight at the smallest fraction of its size (1/2 to 1/8) still covering the
-            # printed pixels: the decoder's own scaling averages the pixels it drops, and decoding at twice the
-            # size then resampling it in Pillow took a fifth of a certificate's time.
-            image.draft("RGB", PHOTO_PIXELS)
-            image.load()
+            data = handle.read()
+        if not photo_is_print_ready(data):
+            data = photo_print_ready(io.BytesIO(data))
     except Image.DecompressionBombError as error:
         # Refused at the header, before gigabytes are decoded (photos are checked at upload since; an older
         # one may still declare 15000 × 12000 pixels). Only this candidate's certificate waits.
@@ -276,11 +272,7 @@ def _photo_data_uri(application: Application) -> str | None:
         # A missing or broken photo leaves its box empty rather than stopping a whole session's certificates.
         logger.warning("Application %s: photo not printed (%s)", application.pk, error)
         return None
-    # Cut to the printed box's 3:4 shape around the centre, as a photo studio would.
-    image = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), PHOTO_PIXELS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=88)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
 # --- The batch job -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from academy.accounts.lean import session_user_remember
+from academy.accounts.lean import request_session_tag
 
 from .attention import attention_missed, attention_prompt_open, attention_prompt_state, attention_rules_of
 from .completion import course_status
@@ -95,10 +95,10 @@ def lesson_context(*, lesson, request, outline, progress) -> dict:
         rules = attention_rules_of(context["course"])
         prompt = attention_prompt_open(progress=progress) if rules is not None else None
         # The page sends this back with its heartbeats, which then take one statement (courses/progress.py).
-        session_user_remember(request)
         context["lesson_config"]["state"] = heartbeat_state_sign(
             progress=progress, requirements=requirements, rules=rules, prompt_open=prompt is not None,
-            user_id=request.user.pk, lesson_published_at=lesson.last_published_at,
+            user_id=request.user.pk, session_tag=request_session_tag(request),
+            lesson_published_at=lesson.last_published_at,
         )
         if rules is not None:
             # A check still open (the page was reloaded, or closed and opened again) shows at once.

@@ -67,11 +67,12 @@ import functools
 import math
 from dataclasses import dataclass
 
+import psycopg
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
@@ -233,13 +234,15 @@ def lesson_heartbeats_apply(
 class HeartbeatState:
     """What a lesson page sends back with its heartbeats, as the server signed it: the progress row as the
     server left it (unsaved copy), what the lesson requires, the course's attention rules, whether a check was
-    open, whom it was given to, and when the lesson was published as the requirements were read."""
+    open, whom it was given to and in which session (academy.accounts.lean.session_tag), and when the lesson was
+    published as the requirements were read."""
 
     progress: LessonProgress
     requirements: LessonRequirements
     rules: AttentionRules | None
     prompt_open: bool
     user_id: int
+    session_tag: str
     lesson_published_at: datetime.datetime | None
 
 
@@ -265,7 +268,7 @@ def _time_load(value: str | None) -> datetime.datetime | None:
 
 def heartbeat_state_sign(
     *, progress: LessonProgress, requirements: LessonRequirements, rules: AttentionRules | None, prompt_open: bool,
-    user_id: int, lesson_published_at: datetime.datetime | None,
+    user_id: int, session_tag: str, lesson_published_at: datetime.datetime | None,
 ) -> str:
     """The signed HeartbeatState a lesson page is given (at its opening and with every answer)."""
     row = [
@@ -278,14 +281,16 @@ def heartbeat_state_sign(
         "rules": [rules.interval_seconds, rules.answer_seconds] if rules is not None else None,
         "open": prompt_open,
         "user": user_id,
+        "tag": session_tag,
         "published": _time_dump(lesson_published_at),
     }, salt=_STATE_SALT)
 
 
-def heartbeat_state_of(result: HeartbeatResult, *, user_id: int) -> str:
+def heartbeat_state_of(result: HeartbeatResult, *, user_id: int, session_tag: str) -> str:
     return heartbeat_state_sign(
         progress=result.progress, requirements=result.requirements, rules=result.rules,
-        prompt_open=result.prompt is not None, user_id=user_id, lesson_published_at=result.lesson_published_at,
+        prompt_open=result.prompt is not None, user_id=user_id, session_tag=session_tag,
+        lesson_published_at=result.lesson_published_at,
     )
 
 
@@ -300,7 +305,7 @@ def heartbeat_state_load(token: str) -> HeartbeatState | None:
         rules = AttentionRules(*data["rules"]) if data["rules"] is not None else None
         return HeartbeatState(
             progress=LessonProgress(**fields), requirements=LessonRequirements(study_seconds, video_durations),
-            rules=rules, prompt_open=data["open"], user_id=data["user"],
+            rules=rules, prompt_open=data["open"], user_id=data["user"], session_tag=data["tag"],
             lesson_published_at=_time_load(data["published"]),
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
@@ -334,12 +339,10 @@ def lesson_heartbeats_apply_signed(
     ]
     people_sql, people_params = people
     published = Page._meta.get_field("last_published_at").get_db_prep_value(state.lesson_published_at, db)
-    with db.cursor() as cursor:
-        cursor.execute(_signed_update_sql(db.vendor, people_sql), [
-            *(fields[name].get_db_prep_save(value, db) for name, value in row),
-            *people_params, progress.lesson_id, True, published,
-        ])
-        updated = cursor.rowcount
+    updated = _prepared_execute(db, _signed_update_sql(db.vendor, people_sql), [
+        *(fields[name].get_db_prep_save(value, db) for name, value in row),
+        *people_params, progress.lesson_id, True, published,
+    ])
     if not updated:
         return _signed_refusal(state=state, people=people, heartbeats=heartbeats, now=now)
     just_completed = guard["completed_at"] is None and progress.completed_at is not None
@@ -361,17 +364,60 @@ def _signed_refusal(
     answer would carry the check open now)."""
     if state.rules is not None:
         return None
+    db = connections[DEFAULT_DB_ALIAS]
     people_sql, people_params = people
-    lessons = Page.objects.filter(pk=state.progress.lesson_id, live=True, last_published_at=state.lesson_published_at)
-    progress = LessonProgress.objects.only(*_STATE_FIELDS).filter(
-        pk=state.progress.pk, person_id=state.progress.person_id, year=training_year(now),
-        person_id__in=RawSQL(people_sql, people_params), lesson_id__in=lessons.values("pk"),
-    ).first()
+    published = Page._meta.get_field("last_published_at").get_db_prep_value(state.lesson_published_at, db)
+    progress = next(iter(LessonProgress.objects.raw(_signed_refusal_sql(db.vendor, people_sql), [
+        state.progress.pk, state.progress.person_id, training_year(now), *people_params, state.progress.lesson_id,
+        True, published,
+    ])), None)
     if progress is None or max(heartbeat.sequence for heartbeat in heartbeats) > progress.last_sequence:
         return None
     return HeartbeatResult(
         progress, state.requirements, accepted=False, just_completed=False,
         lesson_published_at=state.lesson_published_at,
+    )
+
+
+def _prepared_execute(db, sql: str, params: list) -> int:
+    """Run one of the heartbeat's statements written out once per process; the number of rows it changed. On
+    PostgreSQL it is prepared on each connection the first time, so that the server no longer parses and plans
+    it, and its values are bound by the server rather than quoted one by one in Python (Django's cursors
+    do neither; DEBUG's list of queries leaves it out)."""
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+        # Prepared unless the settings turned prepared statements off (DATABASE_PREPARED_STATEMENTS).
+        cursor.execute(sql, params, prepare=db.connection.prepare_threshold is not None)
+        return cursor.rowcount
+
+
+@functools.cache
+def _lesson_unchanged_sql() -> str:
+    """The condition both signed statements put on the row's lesson: the one signed, live and not published
+    again since. Parameters: the lesson's id, True (live), when it was published as signed."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    page = {field.attname: quote(field.column) for field in Page._meta.concrete_fields}
+    return (
+        f"{quote(LessonProgress._meta.get_field('lesson').column)} IN (SELECT {page['id']}"
+        f" FROM {quote(Page._meta.db_table)} WHERE {page['id']} = %s AND {page['live']} = %s"
+        f" AND {page['last_published_at']} IS NOT DISTINCT FROM %s)"
+    )
+
+
+@functools.cache
+def _signed_refusal_sql(vendor: str, people_sql: str) -> str:
+    """The SELECT of _signed_refusal, written out once per process like the UPDATE below, with its conditions.
+    Parameters: the row's id, person and training year, the people subquery's, the lesson's (as the UPDATE)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    progress = {field.attname: quote(field.column) for field in LessonProgress._meta.concrete_fields}
+    return (
+        f"SELECT {', '.join(progress[name] for name in _STATE_FIELDS)} FROM {quote(LessonProgress._meta.db_table)}"
+        f" WHERE {progress['id']} = %s AND {progress['person_id']} = %s AND {progress['year']} = %s"
+        f" AND {progress['person_id']} IN ({people_sql}) AND {_lesson_unchanged_sql()}"
     )
 
 
@@ -383,16 +429,13 @@ def _signed_update_sql(vendor: str, people_sql: str) -> str:
     signed, the people subquery's, then the lesson's id, True (live) and when it was published as signed."""
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     progress = {field.attname: quote(field.column) for field in LessonProgress._meta.concrete_fields}
-    page = {field.attname: quote(field.column) for field in Page._meta.concrete_fields}
     written = ", ".join(f"{progress[name]} = %s" for name in _WRITTEN_FIELDS)
     # IS NOT DISTINCT FROM: equal, or both NULL (a row never sent a heartbeat, a lesson not completed).
     guarded = " AND ".join(f"{progress[name]} IS NOT DISTINCT FROM %s" for name in _GUARDED_FIELDS)
     return (
         f"UPDATE {quote(LessonProgress._meta.db_table)} SET {written}"
         f" WHERE {progress['id']} = %s AND {progress['person_id']} = %s AND {progress['year']} = %s AND {guarded}"
-        f" AND {progress['person_id']} IN ({people_sql})"
-        f" AND {progress['lesson_id']} IN (SELECT {page['id']} FROM {quote(Page._meta.db_table)}"
-        f" WHERE {page['id']} = %s AND {page['live']} = %s AND {page['last_published_at']} IS NOT DISTINCT FROM %s)"
+        f" AND {progress['person_id']} IN ({people_sql}) AND {_lesson_unchanged_sql()}"
     )
 
 

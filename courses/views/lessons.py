@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from academy.accounts.lean import session_user, session_user_people, session_user_remember
+from academy.accounts.lean import request_session_tag, session_user, session_user_people
 from academy.observability import HEARTBEATS
 
 from ..attention import (
@@ -77,8 +77,8 @@ def heartbeat(request, page_id):
     {"heartbeats": [several, oldest first], "state": what the last answer (or the page) gave} from a page.
     "video" and "position" only while a video plays; "age" only for a heartbeat that waited to be sent.
 
-    Served through the lean path (academy.middleware.LeanPathMiddleware). With the state, the session's user
-    and one UPDATE (lesson_heartbeats_apply_signed; a copy of heartbeats already counted is refused by one
+    Served through the lean path (academy.middleware.LeanPathMiddleware). With the state, the user it names
+    (checked with the session in the statement itself: academy.accounts.lean) and one UPDATE (lesson_heartbeats_apply_signed; a copy of heartbeats already counted is refused by one
     SELECT); whenever that decides nothing, the locked path below, with the user checked in full, decides: it
     gives the same answer either way."""
     try:
@@ -87,14 +87,14 @@ def heartbeat(request, page_id):
         heartbeats = token = None
     if heartbeats and token:
         state = heartbeat_state_load(token)
-        user = session_user(request)
-        if state is not None and user is not None and state.user_id == user.user_id and state.progress.lesson_id == page_id:
+        user = session_user(request, user_id=state.user_id, tag=state.session_tag) if state is not None else None
+        if user is not None and state.progress.lesson_id == page_id:
             result = lesson_heartbeats_apply_signed(
                 state=state, people=session_user_people(user), heartbeats=heartbeats,
             )
             if result is not None:
                 HEARTBEATS.labels(outcome="accepted" if result.accepted else "refused").inc(len(heartbeats))
-                return _heartbeat_answer(result, user_id=user.user_id)
+                return _heartbeat_answer(result, user_id=user.user_id, session_tag=user.tag)
 
     if not request.user.is_authenticated:
         return _error(_("Your session has ended: sign in again."), 401)
@@ -103,21 +103,21 @@ def heartbeat(request, page_id):
     if heartbeats is None:
         HEARTBEATS.labels(outcome="malformed").inc()
         return _error(_("Malformed heartbeat."), 400)
-    session_user_remember(request)  # the user was checked in full: the next heartbeats may take one statement
     result = lesson_heartbeats_apply(person_id=request.user.person_id, lesson_id=page_id, heartbeats=heartbeats)
     if result is None:  # not opened this year (or no longer published)
         HEARTBEATS.labels(outcome="lesson_not_open").inc(len(heartbeats))
         return _error(_("Open the lesson page again to go on studying."), 409)
     HEARTBEATS.labels(outcome="accepted" if result.accepted else "refused").inc(len(heartbeats))
-    return _heartbeat_answer(result, user_id=request.user.pk)
+    # The user was checked in full: the state answered lets the next heartbeats take one statement.
+    return _heartbeat_answer(result, user_id=request.user.pk, session_tag=request_session_tag(request))
 
 
-def _heartbeat_answer(result, *, user_id: int) -> JsonResponse:
+def _heartbeat_answer(result, *, user_id: int, session_tag: str) -> JsonResponse:
     summary = lesson_progress_summary(result.progress, result.requirements)
     del summary["positions"]  # the page knows where its players are
     data = {
         "accepted": result.accepted, "sequence": result.progress.last_sequence, **summary,
-        "state": heartbeat_state_of(result, user_id=user_id),
+        "state": heartbeat_state_of(result, user_id=user_id, session_tag=session_tag),
     }
     if result.attention_checks:
         # Every answer carries the check open now (or none), so a page that lost an answer still shows it.

@@ -136,6 +136,13 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10,
     }
+# PostgreSQL: the statements the code asks to prepare (the lesson heartbeat's, courses/progress.py) are prepared
+# once per connection. Django's own cursors bind values on the client and never prepare, so no other statement
+# is; the threshold only has to be a number for psycopg to prepare at all. DATABASE_PREPARED_STATEMENTS=0 for a
+# pooler between the platform and PostgreSQL that cannot keep them (PgBouncer in transaction mode before 1.21).
+DATABASE_PREPARED_STATEMENTS = os.environ.get("DATABASE_PREPARED_STATEMENTS", "1") == "1"
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1  # asked for only
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis) in production, so that login rate limits hold across processes (academy/cache.py: Django's

@@ -1,6 +1,7 @@
 """Issuing certificates: one per passed candidate of a signed-off session, never a second number; the PDF as
 printed (one A4 page in Chinese, the font embedded, photo and QR code); the batch job; revocation; the
 administrators' and holders' pages."""
+import base64
 import datetime
 import hashlib
 import io
@@ -26,6 +27,7 @@ from academy.audit.models import AuditAction
 from academy.jobs import JOB_INTERRUPTED, job_fail, jobs_sweep
 from academy.verification import QR_BOX_PIXELS, QR_MASK_PATTERN
 from academy.audit.models import AuditEntry as TrailEntry
+from certification.photos import photo_print_ready
 from certification.models import Application, Certificate, IssueJob, Outcome, StaffAssignment, StaffRole
 from tests.factories import ISSUED_ON, UserFactory, make_application, make_session, photo_bytes, user_with_role
 from tests.hostile import png_declaring
@@ -477,6 +479,16 @@ def test_the_photo_is_printed_when_there_is_one(signed_off_session, tmp_path):
     image_rows = lambda pdf: poppler("pdfimages", pdf, "-list", tmp_path=tmp_path).splitlines()[2:]  # noqa: E731
     assert len(image_rows(stored_pdf(with_photo))) == 2  # the photo and the QR code
     assert len(image_rows(stored_pdf(without))) == 1  # the QR code only
+
+
+@pytest.mark.django_db
+def test_a_photo_kept_as_printed_goes_into_the_certificate_as_it_is(signed_off_session):
+    application = make_application(signed_off_session, name="陈静")
+    application.photo.save("photo.jpg", ContentFile(photo_print_ready(io.BytesIO(photo_bytes()))), save=True)
+    with application.photo.open("rb") as handle:
+        stored = handle.read()
+    certificate = certificate_issue(application=application)
+    assert "data:image/jpeg;base64," + base64.b64encode(stored).decode() in certificates.certificate_html(certificate)
 
 
 @pytest.mark.django_db

@@ -7,11 +7,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from academy.organisation.models import PostKind
 from certification.models import (
     Application, ApplicationStatus, Certificate, Outcome, PartResult, SessionStatus,
 )
+from certification.photos import PHOTO_PIXELS
 from tests.factories import UserFactory, photo_bytes, user_with_role
 from tests.hostile import jpeg_declaring, png_declaring
 
@@ -305,8 +307,21 @@ def test_a_photo_is_opened_and_measured_at_upload(client, session, carer, upload
     assert not Application.objects.exists()
 
 
-def test_an_ordinary_photo_is_kept(client, session, carer):
+def test_a_photo_cut_short_is_refused_and_nothing_is_kept(client, session, carer):
+    """Its header reads as a photo; its pixels end half way. Decoding it, to keep it as printed, finds that."""
     client.force_login(carer.user)
-    photo = SimpleUploadedFile("me.jpg", photo_bytes(size=(3000, 4000)))
+    photo = SimpleUploadedFile("me.jpg", photo_bytes(size=(1200, 1600))[:600])
+    response = client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk, "photo": photo})
+    assert "The photo could not be read as a JPG or PNG image." in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_an_ordinary_photo_is_kept_as_it_is_printed(client, session, carer):
+    """A phone's photo is cut and scaled to the certificate's photo once, at upload: every certificate printed
+    from it then takes it as it is, and no more of the person's likeness is kept than is printed."""
+    client.force_login(carer.user)
+    photo = SimpleUploadedFile("me.png", photo_bytes(size=(3000, 3000), image_format="PNG"))
     client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk, "photo": photo})
-    assert Application.objects.get(person=carer).photo
+    stored = Application.objects.get(person=carer).photo
+    with stored.open("rb") as handle, Image.open(handle) as image:
+        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", PHOTO_PIXELS)

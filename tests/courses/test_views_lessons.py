@@ -4,6 +4,10 @@ import json
 from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -203,6 +207,67 @@ def test_the_lean_path_skips_the_middleware_a_heartbeat_does_not_need(trainee, t
     # The security headers stay.
     assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_an_accepted_heartbeat_with_its_state_does_not_read_the_session(trainee, director, text_lesson, clock):
+    """The session is read from the cache on every other request: one more round trip, and its decoding, on the
+    platform's hottest path. The state names the user, bound to the session and the password by a keyed
+    digest that the one statement checks against the session's row and the user's."""
+    state = opened_state(trainee, text_lesson)
+    clock.advance(10)
+    response, state = beat(trainee, text_lesson, state, sequence=1)
+    assert response.json()["accepted"] and not response.wsgi_request.session.accessed
+    clock.advance(10)
+    response, _state = beat(trainee, text_lesson, state, sequence=1)  # a copy, refused from the row
+    assert not response.json()["accepted"] and not response.wsgi_request.session.accessed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_one_statement_is_prepared_once_per_connection(trainee, director, text_lesson, clock):
+    """PostgreSQL then no longer parses and plans it for every heartbeat. (Prepared once for each kind of value
+    it is given: the first heartbeat's guard has no time yet.)"""
+
+    def prepared_updates():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'UPDATE%%'")
+            return cursor.fetchone()[0]
+
+    state = opened_state(trainee, text_lesson)
+    counts = []
+    for sequence in range(1, 6):
+        clock.advance(10)
+        response, state = beat(trainee, text_lesson, state, sequence=sequence)
+        assert response.json()["accepted"]
+        counts.append(prepared_updates())
+    assert 1 <= counts[1] == counts[-1] <= 2, counts
+    assert row(text_lesson, director.person)["study_seconds"] == 50
+
+
+@pytest.mark.parametrize("end", ["signed out", "expired"])
+def test_a_session_that_ended_since_the_opening_counts_nothing(trainee, director, text_lesson, clock, end):
+    state = opened_state(trainee, text_lesson)
+    session_key = trainee.session.session_key
+    if end == "signed out":
+        trainee.session.delete()  # what signing out on another tab does: the cookie is still sent
+    else:
+        Session.objects.filter(session_key=session_key).update(expire_date=timezone.now() - datetime.timedelta(1))
+        cache.clear()  # an expired session is gone from the cache too
+    trainee.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    clock.advance(10)
+    response, _state = beat(trainee, text_lesson, state, sequence=1)
+    assert response.status_code == 401
+    assert LessonProgress.objects.get(lesson=text_lesson).last_sequence == 0
+
+
+def test_a_state_from_another_session_takes_the_full_check(trainee, director, text_lesson, clock):
+    """The same trainee signed in on a second phone, with the first phone's state: counted, but only after the
+    full check of the second session (the state is bound to the session it was given in)."""
+    state = opened_state(trainee, text_lesson)
+    second_phone = Client()
+    second_phone.force_login(director)
+    clock.advance(10)
+    response, _state = beat(second_phone, text_lesson, state, sequence=1)
+    assert response.json()["accepted"] and response.wsgi_request.session.accessed
 
 
 @pytest.fixture

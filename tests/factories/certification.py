@@ -51,9 +51,9 @@ def make_session(centre: AssessmentCentre, *, level: int = 4, signed_off: bool =
     )
 
 
-def photo_bytes(size=(600, 800), colour=(200, 120, 60)) -> bytes:
+def photo_bytes(size=(600, 800), colour=(200, 120, 60), image_format="JPEG") -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="JPEG")
+    Image.new("RGB", size, colour).save(buffer, format=image_format)
     return buffer.getvalue()
 
 
