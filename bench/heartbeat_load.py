@@ -227,7 +227,9 @@ class Connection:
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nCookie: sessionid={learner['session']}; csrftoken={learner['csrf']}\r\n"
-            f"X-CSRFToken: {learner['csrf']}\r\nReferer: http://{HOST}/\r\n\r\n"
+            f"X-CSRFToken: {learner['csrf']}\r\nReferer: http://{HOST}/\r\n"
+            # The request's id, which nginx adds to every request it passes on (deploy/nginx/academy.conf).
+            f"X-Request-ID: {os.urandom(16).hex()}\r\n\r\n"
         ).encode()
         try:
             self.writer.write(head + body)
