@@ -68,7 +68,6 @@ import math
 from dataclasses import dataclass
 
 import psycopg
-
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing

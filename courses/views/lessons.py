@@ -78,9 +78,10 @@ def heartbeat(request, page_id):
     "video" and "position" only while a video plays; "age" only for a heartbeat that waited to be sent.
 
     Served through the lean path (academy.middleware.LeanPathMiddleware). With the state, the user it names
-    (checked with the session in the statement itself: academy.accounts.lean) and one UPDATE (lesson_heartbeats_apply_signed; a copy of heartbeats already counted is refused by one
-    SELECT); whenever that decides nothing, the locked path below, with the user checked in full, decides: it
-    gives the same answer either way."""
+    (checked with the session in the statement itself: academy.accounts.lean) and one UPDATE
+    (lesson_heartbeats_apply_signed; a copy of heartbeats already counted is refused by one SELECT); whenever
+    that decides nothing, the locked path below, with the user checked in full, decides: it gives the same
+    answer either way."""
     try:
         heartbeats, token = _heartbeats(request.body)
     except (ValueError, TypeError, KeyError):
