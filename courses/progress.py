@@ -332,15 +332,11 @@ def lesson_heartbeats_apply_signed(
         return None
     db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
     fields = {field.attname: field for field in LessonProgress._meta.concrete_fields}
-    row = [
-        *((name, getattr(progress, name)) for name in _WRITTEN_FIELDS),
-        ("id", progress.pk), ("person_id", progress.person_id), ("year", training_year(now)), *guard.items(),
-    ]
     people_sql, people_params = people
-    published = Page._meta.get_field("last_published_at").get_db_prep_value(state.lesson_published_at, db)
-    updated = _prepared_execute(db, _signed_update_sql(db.vendor, people_sql), [
-        *(fields[name].get_db_prep_save(value, db) for name, value in row),
-        *people_params, progress.lesson_id, True, published,
+    updated = _prepared_execute(db, _signed_update_sql(people_sql), [
+        *(fields[name].get_db_prep_save(getattr(progress, name), db) for name in _WRITTEN_FIELDS),
+        *_signed_row_params(state, people_params, now, db),
+        *(fields[name].get_db_prep_save(value, db) for name, value in guard.items()),
     ])
     if not updated:
         return _signed_refusal(state=state, people=people, heartbeats=heartbeats, now=now)
@@ -365,11 +361,9 @@ def _signed_refusal(
         return None
     db = connections[DEFAULT_DB_ALIAS]
     people_sql, people_params = people
-    published = Page._meta.get_field("last_published_at").get_db_prep_value(state.lesson_published_at, db)
-    progress = next(iter(LessonProgress.objects.raw(_signed_refusal_sql(db.vendor, people_sql), [
-        state.progress.pk, state.progress.person_id, training_year(now), *people_params, state.progress.lesson_id,
-        True, published,
-    ])), None)
+    progress = next(iter(LessonProgress.objects.raw(
+        _signed_refusal_sql(people_sql), _signed_row_params(state, people_params, now, db)
+    )), None)
     if progress is None or max(heartbeat.sequence for heartbeat in heartbeats) > progress.last_sequence:
         return None
     return HeartbeatResult(
@@ -394,47 +388,56 @@ def _prepared_execute(db, sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-@functools.cache
-def _lesson_unchanged_sql() -> str:
-    """The condition both signed statements put on the row's lesson: the one signed, live and not published
-    again since. Parameters: the lesson's id, True (live), when it was published as signed."""
+def _columns(model) -> dict[str, str]:
+    """The model's quoted column names by attribute name, for the statements written out below."""
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    page = {field.attname: quote(field.column) for field in Page._meta.concrete_fields}
+    return {field.attname: quote(field.column) for field in model._meta.concrete_fields}
+
+
+@functools.cache
+def _signed_row_sql(people_sql: str) -> str:
+    """The condition both signed statements put on the row: the one signed (its id, person and training year),
+    the person the signed-in user's (``people_sql``), the lesson live and not published again since it was
+    signed. Its parameters: _signed_row_params."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    progress, page = _columns(LessonProgress), _columns(Page)
     return (
-        f"{quote(LessonProgress._meta.get_field('lesson').column)} IN (SELECT {page['id']}"
-        f" FROM {quote(Page._meta.db_table)} WHERE {page['id']} = %s AND {page['live']} = %s"
-        f" AND {page['last_published_at']} IS NOT DISTINCT FROM %s)"
+        f"{progress['id']} = %s AND {progress['person_id']} = %s AND {progress['year']} = %s"
+        f" AND {progress['person_id']} IN ({people_sql})"
+        f" AND {progress['lesson_id']} IN (SELECT {page['id']} FROM {quote(Page._meta.db_table)}"
+        f" WHERE {page['id']} = %s AND {page['live']} = %s AND {page['last_published_at']} IS NOT DISTINCT FROM %s)"
     )
 
 
+def _signed_row_params(state: HeartbeatState, people_params: list, now: datetime.datetime, db) -> list:
+    published = Page._meta.get_field("last_published_at").get_db_prep_value(state.lesson_published_at, db)
+    return [
+        state.progress.pk, state.progress.person_id, training_year(now), *people_params, state.progress.lesson_id,
+        True, published,
+    ]
+
+
 @functools.cache
-def _signed_refusal_sql(vendor: str, people_sql: str) -> str:
-    """The SELECT of _signed_refusal, written out once per process like the UPDATE below, with its conditions.
-    Parameters: the row's id, person and training year, the people subquery's, the lesson's (as the UPDATE)."""
+def _signed_refusal_sql(people_sql: str) -> str:
+    """The SELECT of _signed_refusal, written out once per process like the UPDATE below."""
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    progress = {field.attname: quote(field.column) for field in LessonProgress._meta.concrete_fields}
-    return (
-        f"SELECT {', '.join(progress[name] for name in _STATE_FIELDS)} FROM {quote(LessonProgress._meta.db_table)}"
-        f" WHERE {progress['id']} = %s AND {progress['person_id']} = %s AND {progress['year']} = %s"
-        f" AND {progress['person_id']} IN ({people_sql}) AND {_lesson_unchanged_sql()}"
-    )
+    columns = ", ".join(_columns(LessonProgress)[name] for name in _STATE_FIELDS)
+    return f"SELECT {columns} FROM {quote(LessonProgress._meta.db_table)} WHERE {_signed_row_sql(people_sql)}"
 
 
 @functools.cache
-def _signed_update_sql(vendor: str, people_sql: str) -> str:
+def _signed_update_sql(people_sql: str) -> str:
     """The UPDATE of lesson_heartbeats_apply_signed, written out once per process rather than built by the ORM
     on every heartbeat: building and compiling it with its two subqueries cost more CPU than all the rest of a
-    heartbeat. Parameters: the written fields, the row's id, person and training year, the guarded fields as
-    signed, the people subquery's, then the lesson's id, True (live) and when it was published as signed."""
+    heartbeat. Parameters: the written fields, _signed_row_params, then the guarded fields as signed."""
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    progress = {field.attname: quote(field.column) for field in LessonProgress._meta.concrete_fields}
+    progress = _columns(LessonProgress)
     written = ", ".join(f"{progress[name]} = %s" for name in _WRITTEN_FIELDS)
     # IS NOT DISTINCT FROM: equal, or both NULL (a row never sent a heartbeat, a lesson not completed).
     guarded = " AND ".join(f"{progress[name]} IS NOT DISTINCT FROM %s" for name in _GUARDED_FIELDS)
     return (
         f"UPDATE {quote(LessonProgress._meta.db_table)} SET {written}"
-        f" WHERE {progress['id']} = %s AND {progress['person_id']} = %s AND {progress['year']} = %s AND {guarded}"
-        f" AND {progress['person_id']} IN ({people_sql}) AND {_lesson_unchanged_sql()}"
+        f" WHERE {_signed_row_sql(people_sql)} AND {guarded}"
     )
 
 
