@@ -2,20 +2,20 @@
 once on 2 cores, p95 under 300 ms, nothing lost or counted twice, CPU per heartbeat at or below the floor's.
 
 Run from the repository root:
-    .venv/bin/python bench/heartbeat_load.py [--learners 20000] [--interval 30] [--seconds 60] [--workers 2] [--threads 4]
+    .venv/bin/python bench/heartbeat_load.py [--learners 20000] [--interval 30] [--seconds 60]
+        [--workers 2] [--threads 4]
         [--cache redis://127.0.0.1:6379/N (a Redis database of your own for the sessions; emptied)] [--keep]
 
 It creates a PostgreSQL database of its own (bench_heartbeats, or $BENCH_DATABASE, on 127.0.0.1:5432, user
-postgres), migrates it,
-makes a course with a text lesson, LEARNERS trainees with accounts and signed-in sessions, and opens the lesson
-for each as the lesson page does (its progress row, and what the page is given to send back). It serves the site
-with gunicorn (--workers gthread workers x --threads threads, 2 x 4 unless told; production settings,
-COURSES_HEARTBEAT_SECONDS = --interval, 127.0.0.1 only) and offers the load of that many learners studying at once: each sends a heartbeat every
-interval, at its own phase, so the server is offered LEARNERS / INTERVAL requests a second. The requests go over
-a pool of keep-alive connections (--connections), as through the reverse proxy; latency runs from the moment a
-heartbeat was due, so waiting for a connection counts. One heartbeat in DUPLICATE_EVERY is sent twice at the
-same moment over two connections, as a double-clicking or retrying page would: exactly one of the two must be
-accepted.
+postgres), migrates it, makes a course with a text lesson, LEARNERS trainees with accounts and signed-in sessions,
+and opens the lesson for each as the lesson page does (its progress row, and what the page is given to send back).
+It serves the site with gunicorn (--workers gthread workers x --threads threads, 2 x 4 unless told; production
+settings, COURSES_HEARTBEAT_SECONDS = --interval, 127.0.0.1 only) and offers the load of that many learners
+studying at once: each sends a heartbeat every interval, at its own phase, so the server is offered
+LEARNERS / INTERVAL requests a second. The requests go over a pool of keep-alive connections (--connections), as
+through the reverse proxy (with the X-Request-ID nginx adds); latency runs from the moment a heartbeat was due,
+so waiting for a connection counts. One heartbeat in DUPLICATE_EVERY is sent twice at the same moment over two
+connections, as a double-clicking or retrying page would: exactly one of the two must be accepted.
 
 Two phases of --seconds each, on the same server in the same run:
   floor     the same learners and schedule against a plain Django view behind the same middleware doing a session

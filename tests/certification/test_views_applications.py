@@ -311,7 +311,8 @@ def test_a_photo_cut_short_is_refused_and_nothing_is_kept(client, session, carer
     """Its header reads as a photo; its pixels end half way. Decoding it, to keep it as printed, finds that."""
     client.force_login(carer.user)
     photo = SimpleUploadedFile("me.jpg", photo_bytes(size=(1200, 1600))[:600])
-    response = client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk, "photo": photo})
+    apply_url = reverse("certification:apply", args=[session.public_id])
+    response = client.post(apply_url, {"person": carer.pk, "photo": photo})
     assert "The photo could not be read as a JPG or PNG image." in response.content.decode()
     assert not Application.objects.exists()
 
