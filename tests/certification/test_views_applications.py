@@ -145,6 +145,15 @@ def test_applying_creates_the_application_and_shows_it(client, session, carer):
     assert "Waiting for approval" in page and "Withdraw the application" in page
 
 
+def test_the_application_page_in_chinese_says_when_it_was_made(client, session, carer, settings):
+    """"Applied" was translated once for both its senses: the application showed 已导入 (a roster import's)."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(carer.user)
+    client.post(reverse("certification:apply", args=[session.public_id]), {"person": carer.pk})
+    page = client.get(Application.objects.get(person=carer).get_absolute_url()).content.decode()
+    assert "<dt>报名时间</dt>" in page and "已导入" not in page
+
+
 def test_an_ineligible_application_is_submitted_with_a_warning(client, session, carer_factory):
     carer = carer_factory(years=0.5, hours=200)
     client.force_login(carer.user)
