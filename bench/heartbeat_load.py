@@ -2,7 +2,7 @@
 once on 2 cores, p95 under 300 ms, nothing lost or counted twice, CPU per heartbeat at or below the floor's.
 
 Run from the repository root:
-    .venv/bin/python bench/heartbeat_load.py [--learners 20000] [--interval 30] [--seconds 60]
+    .venv/bin/python bench/heartbeat_load.py [--learners 20000] [--interval 60] [--seconds 60]
         [--workers 2] [--threads 4]
         [--cache redis://127.0.0.1:6379/N (a Redis database of your own for the sessions; emptied)] [--keep]
 
@@ -406,7 +406,7 @@ def floor_check(outcome: dict, lesson_id: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=20000)
-    parser.add_argument("--interval", type=int, default=30, help="COURSES_HEARTBEAT_SECONDS for the server")
+    parser.add_argument("--interval", type=int, default=60, help="COURSES_HEARTBEAT_SECONDS for the server")
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections, as from the proxy")
     parser.add_argument("--cache", default=os.environ.get("BENCH_CACHE_URL", ""),

@@ -497,11 +497,15 @@ def lesson_progress_summary(progress: LessonProgress | None, requirements: Lesso
         required = requirements.study_seconds
         percent = min(100, round(100 * study_seconds / required)) if required else 100
     complete = bool(progress and progress.completed_at)
+    completes_by_time = not (complete or requirements.has_videos)
     return {
         "complete": complete,
         "percent": 100 if complete else min(percent, 99),
         "study_seconds": study_seconds,
         "required_seconds": requirements.study_seconds,
+        # The page reports when this much more study is done, so a lesson shows complete when it is, not up to an
+        # interval later. None when it is complete or completes by its videos (a pause or the end reports at once).
+        "study_seconds_left": max(0, requirements.study_seconds - study_seconds) if completes_by_time else None,
         "videos": watched,
         "positions": {block_id: state.get("position", 0) for block_id, state in videos.items()},
         "status": _status_text(complete, requirements, study_seconds, watched, _skipped_from(videos, requirements)),

@@ -334,6 +334,33 @@ def test_a_video_playing_through_30_seconds_without_network_still_completes(
     assert network_failures_only(problems), problems
 
 
+def test_a_text_lesson_shows_complete_when_its_study_time_is_reached_not_at_the_next_report(
+    live_server, settings, monkeypatch, field_course, director, wechat_phone, screenshot
+):
+    """Reports every 10 s and 15 s of study required: the first report (10 s) says 5 s are left, so the page
+    reports once more at about 16 s, and the lesson completes then, not at the second regular report (20 s)."""
+    settings.COURSES_HEARTBEAT_SECONDS = 10
+    real_requirements = progress.lesson_requirements
+    monkeypatch.setattr(
+        progress, "lesson_requirements",
+        lambda lesson: dataclasses.replace(real_requirements(lesson), study_seconds=15),
+    )
+    page = wechat_phone
+    problems = console_problems(page)
+    text_lesson, _video_lesson = field_course.lessons()
+    sign_in(page, live_server.url, "13957100001")
+    opened_at = timezone.now()
+    page.goto(f"{live_server.url}/learn/lessons/{text_lesson.pk}/")
+    page.locator("[data-lesson-next]").wait_for(state="visible", timeout=25_000)
+
+    row = LessonProgress.objects.get(person=director.person, lesson=text_lesson)
+    assert row.last_sequence == 2  # one regular report, then the one made when the time was reached
+    assert 15 <= row.study_seconds <= 17
+    assert (row.completed_at - opened_at).total_seconds() < 19  # the next regular report would have been at 20 s
+    screenshot(page, "learning-13-text-lesson-complete-on-time-wechat-phone")
+    assert not problems, problems
+
+
 def test_study_kept_offline_is_sent_when_the_lesson_is_opened_again(
     live_server, settings, monkeypatch, field_course, director, wechat_phone
 ):

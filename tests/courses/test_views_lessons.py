@@ -59,11 +59,13 @@ def test_a_text_lesson_completes_through_heartbeats_after_the_study_time(trainee
         data = heartbeat(trainee, text_lesson, sequence=sequence).json()
     assert data["accepted"] and not data["complete"]
     assert (data["study_seconds"], data["required_seconds"]) == (50, 60)
+    assert data["study_seconds_left"] == 10  # the page reports at that moment, not an interval later
     assert data["status"]
 
     clock.advance(10)
     data = heartbeat(trainee, text_lesson, sequence=6).json()
     assert data["complete"] and data["percent"] == 100
+    assert data["study_seconds_left"] is None
 
 
 def test_heartbeats_for_a_video_report_the_share_watched(trainee, video_lesson, clock):
@@ -73,6 +75,7 @@ def test_heartbeats_for_a_video_report_the_share_watched(trainee, video_lesson, 
     data = heartbeat(trainee, video_lesson, sequence=1, video=block_id, position=10).json()
     assert data["videos"] == {block_id: 16}
     assert not data["complete"]
+    assert data["study_seconds_left"] is None  # it completes by its video, whose pause or end reports at once
 
 
 def test_a_forged_end_of_video_heartbeat_does_not_complete(trainee, video_lesson, clock):

@@ -16,6 +16,9 @@
   var kept = load();  // heartbeats not yet accepted by the server, oldest first
   var sequence = Math.max.apply(null, [config.sequence, lastUsed()].concat(kept.map(function (item) { return item.sequence; })));
   var timer = null;
+  var nextTickAt = 0;  // when the timer reports next
+  var onScreenSince = 0;  // when the page last came on screen (opened, or shown again)
+  var studiedTimer = null;  // the one report made the moment the study time is reached
   var stopped = false;
   var sending = false;
   var retryTimer = null;
@@ -111,6 +114,7 @@
   function stop(message) {
     stopped = true;
     window.clearInterval(timer);
+    window.clearTimeout(studiedTimer);
     if (message) { each("[data-lesson-status]", function (element) { element.textContent = message; }); }
   }
 
@@ -140,6 +144,7 @@
         showOffline(false);
         show(data);
         if (data.hasOwnProperty("attention")) { showPrompt(data.attention); }
+        reportWhenStudied(data.study_seconds_left);
         send();
       } else if (status === 401 || status === 403 || status === 404 || status === 409) {
         stop(data && data.error);  // what is kept stays for the next opening of the page
@@ -203,13 +208,34 @@
 
   function startTimer() {
     window.clearInterval(timer);
-    if (!stopped) { timer = window.setInterval(tick, config.interval * 1000); }
+    window.clearTimeout(studiedTimer);
+    if (stopped) { return; }
+    onScreenSince = clock();
+    nextTickAt = onScreenSince + config.interval * 1000;
+    timer = window.setInterval(function () {
+      nextTickAt = clock() + config.interval * 1000;
+      tick();
+    }, config.interval * 1000);
+  }
+
+  // A lesson that completes by study time reports once more the moment that time is reached (the server says
+  // how much is left), so it shows complete then and not up to an interval later. Only after a full interval on
+  // screen: the server counts the first report after an opening or a return as a whole interval (that is how
+  // long the page waits), which an earlier one would not have been. Nothing counts while a check is open.
+  function reportWhenStudied(secondsLeft) {
+    window.clearTimeout(studiedTimer);
+    if (typeof secondsLeft !== "number" || secondsLeft <= 0 || stopped || promptShown) { return; }
+    var now = clock();
+    var due = now + (secondsLeft + 1) * 1000;  // + 1: the server carries a fraction of a second to the next report
+    if (due - onScreenSince < config.interval * 1000 || due >= nextTickAt) { return; }  // the timer reports first
+    studiedTimer = window.setTimeout(tick, due - now);
   }
 
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
       beat(playingVideo());  // the time up to now counts; nothing while hidden
       window.clearInterval(timer);
+      window.clearTimeout(studiedTimer);
     } else {
       startTimer();  // a full interval on screen before the next report
     }
