@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from pypdf import PdfReader
+from reportlab.lib import rl_accel
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from xhtml2pdf.config.resources import ResourceAccessError
 
@@ -141,3 +142,9 @@ def test_the_chinese_font_file_is_read_once_a_process_not_once_a_document():
     assert font_file not in [str(name) for name in opened]
     assert "职业技能等级证书 S000133000001264000001" in pdf_text(pdf)
     assert any(name.endswith("+DroidSansFallback") for name in embedded_font_names(pdf))
+
+
+def test_reportlab_writes_pdfs_with_its_c_accelerator():
+    """ReportLab's number formatting, ASCII85 and font checksums run in C (rl_accel, ReportLab's own package,
+    installed by reportlab[accel]), not in its pure-Python stand-ins: a tenth of a certificate's time."""
+    assert not rl_accel._py_funcs, f"pure Python: {sorted(rl_accel._py_funcs)}"
