@@ -12,10 +12,11 @@ and opens the lesson for each as the lesson page does (its progress row, and wha
 It serves the site with gunicorn (--workers gthread workers x --threads threads, 2 x 4 unless told; production
 settings, COURSES_HEARTBEAT_SECONDS = --interval, 127.0.0.1 only) and offers the load of that many learners
 studying at once: each sends a heartbeat every interval, at its own phase, so the server is offered
-LEARNERS / INTERVAL requests a second. The requests go over a pool of keep-alive connections (--connections), as
-through the reverse proxy (with the X-Request-ID nginx adds); latency runs from the moment a heartbeat was due,
-so waiting for a connection counts. One heartbeat in DUPLICATE_EVERY is sent twice at the same moment over two
-connections, as a double-clicking or retrying page would: exactly one of the two must be accepted.
+LEARNERS / INTERVAL requests a second. Each request goes on a connection of its own, as from the reverse proxy
+(deploy/nginx/academy.conf keeps no connection to gunicorn open; with the X-Request-ID nginx adds), at most
+--connections at once; latency runs from the moment a heartbeat was due, so waiting for a connection counts. One
+heartbeat in DUPLICATE_EVERY is sent twice at the same moment over two connections, as a double-clicking or
+retrying page would: exactly one of the two must be accepted.
 
 Two phases of --seconds each, on the same server in the same run:
   floor     the same learners and schedule against a plain Django view behind the same middleware doing a session
@@ -215,7 +216,7 @@ def server_processes(gunicorn_pid: int) -> tuple[list[int], list[int]]:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection to the server."""
+    """HTTP/1.1 to the server, a connection per request, as nginx opens them (``Connection: close``)."""
 
     def __init__(self, port: int):
         self.port = port
@@ -227,7 +228,7 @@ class Connection:
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nCookie: sessionid={learner['session']}; csrftoken={learner['csrf']}\r\n"
-            f"X-CSRFToken: {learner['csrf']}\r\nReferer: http://{HOST}/\r\n"
+            f"X-CSRFToken: {learner['csrf']}\r\nReferer: http://{HOST}/\r\nConnection: close\r\n"
             # The request's id, which nginx adds to every request it passes on (deploy/nginx/academy.conf).
             f"X-Request-ID: {os.urandom(16).hex()}\r\n\r\n"
         ).encode()
@@ -237,18 +238,13 @@ class Connection:
             status_line = await self.reader.readline()
             if not status_line:
                 raise ConnectionResetError
-            length, closing = 0, False
+            length = 0
             while (line := await self.reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.decode().partition(":")
                 if name.lower() == "content-length":
                     length = int(value)
-                elif name.lower() == "connection" and value.strip().lower() == "close":
-                    closing = True
             payload = await self.reader.readexactly(length)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            self.close()
-            raise
-        if closing:
+        finally:
             self.close()
         status = int(status_line.split()[1])
         return status, (json.loads(payload) if status == 200 else {})
@@ -268,7 +264,7 @@ class Pool:
     async def post(self, path: str, learner: dict, body: bytes) -> tuple[int, dict]:
         connection = await self.free.get()
         try:
-            for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile is opened again
+            for attempt in (1, 2):  # a connection refused or reset is tried once more
                 try:
                     return await connection.post(path, learner, body)
                 except (ConnectionError, asyncio.IncompleteReadError):
@@ -298,7 +294,7 @@ async def learner_load(pool, path, learner, number, started, seconds, interval, 
         last_answered = time.time()
         sent = sequence
         for status, data in answers:
-            latencies.append(finished - due)
+            latencies.append((due - started, finished - due))
             if status != 200:
                 errors += 1
                 continue
@@ -321,8 +317,9 @@ async def warm_up(pool, path, learner, count):
 
 
 async def phase(port, connections, path, learners, seconds, interval, gunicorn_pid):
-    """Returns the time taken, the latencies, each learner's outcome and the CPU seconds used meanwhile by the
-    application (gunicorn), the database (its backends) and the load generator."""
+    """Returns the time taken, the latencies (each with when it was due, from the start), each learner's outcome and
+    the CPU seconds used meanwhile by the application (gunicorn), the database (its backends) and the load
+    generator."""
     pool = Pool(port, connections)
     await warm_up(pool, path, learners[-1], 4 * connections)
     learners = learners[:-1]
@@ -330,7 +327,9 @@ async def phase(port, connections, path, learners, seconds, interval, gunicorn_p
     application, database = server_processes(gunicorn_pid)
     before = cpu_seconds(application + database)
     generator_before = time.process_time()
-    started = time.perf_counter()
+    # The first heartbeats are due once every learner's task is made (about 10 µs each), so the generator's own
+    # start does not count as the server's latency.
+    started = time.perf_counter() + max(1.0, len(learners) / 10_000)
     await asyncio.gather(*(
         learner_load(pool, path, learner, number, started, seconds, interval, latencies, outcome)
         for number, learner in enumerate(learners)
@@ -346,13 +345,13 @@ async def phase(port, connections, path, learners, seconds, interval, gunicorn_p
     }
     for connection in list(pool.free._queue):
         connection.close()
-    return {"elapsed": elapsed, "latencies": sorted(latencies), "outcome": outcome, "cpu": cpu,
+    return {"elapsed": elapsed, "latencies": latencies, "outcome": outcome, "cpu": cpu,
             "load": Path("/proc/loadavg").read_text().split()[0]}
 
 
 def report(name: str, result: dict, offered: float) -> float:
     """Prints the phase's figures; returns its server CPU milliseconds per request."""
-    latencies = result["latencies"]
+    latencies = sorted(latency for _due, latency in result["latencies"])
     requests = len(latencies)
     rate = requests / result["elapsed"]
     errors = sum(item["errors"] for item in result["outcome"].values())
@@ -363,6 +362,13 @@ def report(name: str, result: dict, offered: float) -> float:
           f"  p95 {p95:8.1f} ms  CPU/request {server_ms:5.2f} ms (gunicorn {per_request['gunicorn']:.2f}, "
           f"postgres {per_request['postgres']:.2f}; load generator {per_request['load generator']:.2f})"
           f"  errors {errors}  loadavg {result['load']}")
+    windows = {}
+    for due, latency in result["latencies"]:
+        windows.setdefault(int(due // 10) * 10, []).append(latency)
+    print("          p95 by 10 s of the phase (ms): " + "  ".join(
+        f"{start}-{start + 10} s {1000 * sorted(part)[int(0.95 * len(part))]:.0f}"
+        for start, part in sorted(windows.items())
+    ))
     return server_ms, p95
 
 
@@ -408,7 +414,7 @@ def main() -> int:
     parser.add_argument("--learners", type=int, default=20000)
     parser.add_argument("--interval", type=int, default=60, help="COURSES_HEARTBEAT_SECONDS for the server")
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase")
-    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections, as from the proxy")
+    parser.add_argument("--connections", type=int, default=64, help="requests in flight at once, as from the proxy")
     parser.add_argument("--cache", default=os.environ.get("BENCH_CACHE_URL", ""),
                         help="a Redis database of your own for the sessions, e.g. redis://127.0.0.1:6379/6 (emptied)")
     parser.add_argument("--workers", type=int, default=2,

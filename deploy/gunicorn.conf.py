@@ -23,7 +23,7 @@ if 0 < _pool < threads:
 # A request running longer than this is killed with its worker: exports and reports run in Celery, not here.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30  # a restart lets running requests finish
-keepalive = 5  # nginx keeps connections to gunicorn open (upstream keepalive)
+keepalive = 5  # nginx opens a connection per request (deploy/nginx/academy.conf); this is for other clients
 # A worker is replaced after this many requests (with jitter, so that not all at once): memory stays bounded.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
@@ -32,7 +32,8 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # nginx's access log records the client; gunicorn's the request id and the time taken (microseconds). The path
 # only: query strings can hold personal data (a mobile number searched for).
-access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(D)sus %({x-request-id}i)s'
+# Last, the worker's process id: which worker served what (nginx spreads requests over them: deploy/nginx).
+access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(D)sus %({x-request-id}i)s %(p)s'
 proc_name = "academy-web"
 # systemd manages the processes (HUP reloads, TERM stops): no control socket in the service user's home, where
 # two gunicorns of one user would also share it.

@@ -8,6 +8,7 @@ clients, each seen by nginx as its own)."""
 import os
 import re
 import time
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -25,6 +26,7 @@ URL = os.environ.get("REHEARSAL_URL", "")
 CA = os.environ.get("REHEARSAL_CA", "")
 MEDIA_ROOT = Path(os.environ.get("REHEARSAL_MEDIA_ROOT", "/nonexistent"))
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("REHEARSAL_PRIVATE_MEDIA_ROOT", "/nonexistent"))
+WEB_LOG = Path(os.environ.get("REHEARSAL_WEB_LOG", "/nonexistent"))  # gunicorn's output, its access log included
 # The demo's accounts (academy/demo/people.py) and its signed-off assessment session (academy/demo/certification.py).
 PASSWORD = "demo12345"
 CARER = "13800000004"
@@ -146,6 +148,31 @@ def test_readyz_and_metrics_answer_internal_addresses_only():
     metrics = browser().get(f"{URL}/metrics", timeout=30)
     assert metrics.status_code == 200
     assert "django_http_requests_latency_seconds_by_view_method" in metrics.text
+
+
+def test_requests_through_nginx_are_spread_over_gunicorns_workers():
+    """A connection nginx kept open to gunicorn stays with the worker that accepted it, and one worker (one
+    core, its threads sharing one interpreter lock) then serves everything that connection carries while the
+    others idle: under 20,000 trainees' heartbeats, half of two cores. Each request on a connection of its own
+    goes to whichever worker is free to take it."""
+    token = uuid.uuid4().hex
+    session = browser()
+    for _ in range(20):  # one after another, as a quiet hour's trainees
+        assert session.get(f"{URL}/rehearsal-{token}/", timeout=30).status_code == 404
+    # gunicorn's access log lines (deploy/gunicorn.conf.py) end with the worker's process id; a worker writes its
+    # line once the answer has gone.
+    deadline = time.monotonic() + 10
+    while True:
+        served = [
+            line for line in WEB_LOG.read_text(errors="replace").splitlines()
+            if line.startswith(f'"GET /rehearsal-{token}/"')
+        ]
+        if len(served) == 20 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(served) == 20
+    workers = {line.split()[-1] for line in served}
+    assert len(workers) == 2, f"gunicorn's workers that served the 20 requests (process ids): {workers}"
 
 
 def test_static_files_come_from_nginx():
