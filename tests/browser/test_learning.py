@@ -20,7 +20,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from academy.organisation.models import PostKind
-from courses import progress
+from courses import pages, progress
 from courses.models import (
     AttentionPrompt, CourseIndexPage, CoursePage, Enrolment, ExamDrawRule, ExamPage, LessonPage, LessonProgress,
     Question, QuestionCategory, QuestionOption, Video,
@@ -57,16 +57,23 @@ QUESTIONS = [
 
 @pytest.fixture
 def short_study_time(monkeypatch, settings):
-    """Heartbeats every second, and 3 s of study for a text lesson. min_study_minutes counts whole minutes
-    and no setting scales it, so the function that turns it into seconds is wrapped: the live server runs
-    in a thread of this process, so it sees the change."""
+    """Heartbeats every second, and 3 s of study for a text lesson."""
     settings.COURSES_HEARTBEAT_SECONDS = 1
+    require_study_seconds(monkeypatch, STUDY_SECONDS)
+
+
+def require_study_seconds(monkeypatch, seconds):
+    """Text lessons ask for ``seconds`` of study. min_study_minutes counts whole minutes and no setting scales it,
+    so the function that turns it into seconds is wrapped where it is called: in courses.progress (heartbeats on
+    the locked path) and in courses.pages (the requirements signed into the page, which heartbeats on the lean path
+    apply). The live server runs in a thread of this process, so it sees the change."""
     real_requirements = progress.lesson_requirements
 
     def short_requirements(lesson):
-        return dataclasses.replace(real_requirements(lesson), study_seconds=STUDY_SECONDS)
+        return dataclasses.replace(real_requirements(lesson), study_seconds=seconds)
 
     monkeypatch.setattr(progress, "lesson_requirements", short_requirements)
+    monkeypatch.setattr(pages, "lesson_requirements", short_requirements)
 
 
 @pytest.fixture
@@ -340,11 +347,7 @@ def test_a_text_lesson_shows_complete_when_its_study_time_is_reached_not_at_the_
     """Reports every 10 s and 15 s of study required: the first report (10 s) says 5 s are left, so the page
     reports once more at about 16 s, and the lesson completes then, not at the second regular report (20 s)."""
     settings.COURSES_HEARTBEAT_SECONDS = 10
-    real_requirements = progress.lesson_requirements
-    monkeypatch.setattr(
-        progress, "lesson_requirements",
-        lambda lesson: dataclasses.replace(real_requirements(lesson), study_seconds=15),
-    )
+    require_study_seconds(monkeypatch, 15)
     page = wechat_phone
     problems = console_problems(page)
     text_lesson, _video_lesson = field_course.lessons()
@@ -367,11 +370,7 @@ def test_study_kept_offline_is_sent_when_the_lesson_is_opened_again(
     """The signal goes, the trainee closes the lesson while offline; opened again with a signal, the page
     first sends what it kept, and that study counts."""
     settings.COURSES_HEARTBEAT_SECONDS = 1
-    real_requirements = progress.lesson_requirements
-    monkeypatch.setattr(
-        progress, "lesson_requirements",
-        lambda lesson: dataclasses.replace(real_requirements(lesson), study_seconds=15),
-    )
+    require_study_seconds(monkeypatch, 15)
     page = wechat_phone
     text_lesson, _video_lesson = field_course.lessons()
     sign_in(page, live_server.url, "13957100001")
