@@ -215,63 +215,49 @@ def server_processes(gunicorn_pid: int) -> tuple[list[int], list[int]]:
     return [gunicorn_pid, *map(int, children)], backends
 
 
-class Connection:
-    """HTTP/1.1 to the server, a connection per request, as nginx opens them (``Connection: close``)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.writer = None
-
-    async def post(self, path: str, learner: dict, body: bytes) -> tuple[int, dict]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nCookie: sessionid={learner['session']}; csrftoken={learner['csrf']}\r\n"
-            f"X-CSRFToken: {learner['csrf']}\r\nReferer: http://{HOST}/\r\nConnection: close\r\n"
-            # The request's id, which nginx adds to every request it passes on (deploy/nginx/academy.conf).
-            f"X-Request-ID: {os.urandom(16).hex()}\r\n\r\n"
-        ).encode()
-        try:
-            self.writer.write(head + body)
-            await self.writer.drain()
-            status_line = await self.reader.readline()
-            if not status_line:
-                raise ConnectionResetError
-            length = 0
-            while (line := await self.reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            payload = await self.reader.readexactly(length)
-        finally:
-            self.close()
-        status = int(status_line.split()[1])
-        return status, (json.loads(payload) if status == 200 else {})
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+async def _post_once(port: int, path: str, learner: dict, body: bytes) -> tuple[int, dict]:
+    """One request on a connection of its own, as nginx opens them (``Connection: close``)."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nCookie: sessionid={learner['session']}; csrftoken={learner['csrf']}\r\n"
+        f"X-CSRFToken: {learner['csrf']}\r\nReferer: http://{HOST}/\r\nConnection: close\r\n"
+        # The request's id, which nginx adds to every request it passes on (deploy/nginx/academy.conf).
+        f"X-Request-ID: {os.urandom(16).hex()}\r\n\r\n"
+    ).encode()
+    try:
+        writer.write(head + body)
+        await writer.drain()
+        status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionResetError
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        payload = await reader.readexactly(length)
+    finally:
+        writer.close()
+    status = int(status_line.split()[1])
+    return status, (json.loads(payload) if status == 200 else {})
 
 
 class Pool:
+    """At most ``size`` requests in flight at once."""
+
     def __init__(self, port: int, size: int):
-        self.free = asyncio.Queue()
-        for _ in range(size):
-            self.free.put_nowait(Connection(port))
+        self.port = port
+        self.slots = asyncio.Semaphore(size)
 
     async def post(self, path: str, learner: dict, body: bytes) -> tuple[int, dict]:
-        connection = await self.free.get()
-        try:
+        async with self.slots:
             for attempt in (1, 2):  # a connection refused or reset is tried once more
                 try:
-                    return await connection.post(path, learner, body)
+                    return await _post_once(self.port, path, learner, body)
                 except (ConnectionError, asyncio.IncompleteReadError):
                     if attempt == 2:
                         return 0, {}
-        finally:
-            self.free.put_nowait(connection)
 
 
 async def learner_load(pool, path, learner, number, started, seconds, interval, latencies, outcome):
@@ -343,8 +329,6 @@ async def phase(port, connections, path, learners, seconds, interval, gunicorn_p
         "postgres": sum(used.get(pid, 0) for pid in database),
         "load generator": generator,
     }
-    for connection in list(pool.free._queue):
-        connection.close()
     return {"elapsed": elapsed, "latencies": latencies, "outcome": outcome, "cpu": cpu,
             "load": Path("/proc/loadavg").read_text().split()[0]}
 
