@@ -32,9 +32,9 @@ from .models import (
     IssueJob, Outcome,
 )
 from .eligibility import valid_certificate_held, valid_certificates_held
+from .notices import certificates_issued_owe
 from .numbers import certificate_number_allocate, certificate_numbers_allocate
 from .photos import photo_is_print_ready, photo_print_ready
-from .signals import certificates_issued
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +161,7 @@ def _pdfs_keep(written: list[Certificate]) -> int:
     """Record the PDFs written by _pdf_write on the rows still without one, in one short transaction for them
     all: the rows locked, then one UPDATE. A row given a PDF by another worker meanwhile (a chunk delivered
     twice) keeps that one, and this file is deleted: a race costs a drawing, never a second PDF. A certificate is
-    issued to its holder once its PDF is kept: they are told then (certificates_issued). Returns how many were
-    kept."""
+    issued to its holder once its PDF is kept: they are told then (notices.py). Returns how many were kept."""
     by_pk = {certificate.pk: certificate for certificate in written}
     with transaction.atomic():
         missing = set(
@@ -171,7 +170,7 @@ def _pdfs_keep(written: list[Certificate]) -> int:
         )
         Certificate.objects.bulk_update([by_pk[pk] for pk in missing], ["pdf", "pdf_sha256"])
         if missing:
-            certificates_issued.send(sender=Certificate, certificate_ids=sorted(missing))
+            certificates_issued_owe([by_pk[pk] for pk in missing])
     for pk, certificate in by_pk.items():
         if pk not in missing:
             certificate.pdf.storage.delete(certificate.pdf.name)

@@ -685,6 +685,34 @@ class IssueJob(BackgroundJob):
         return f"{self.session} · {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class NoticeJob(BackgroundJob):
+    """Notices owed (notices.py): a signed-off session's results to its candidates, or newly issued
+    certificates to their holders. Recorded in the transaction that signs the session off or keeps the PDFs,
+    so that the notices are owed whatever becomes of the broker: a job it never took is sent again by the sweep.
+    ``total`` counts the notices sent."""
+
+    class Kind(models.TextChoices):
+        RESULTS = "results", _("Results of a session")
+        CERTIFICATES = "certificates", _("Certificates issued")
+
+    # Run again, it tells only those not yet told (notify_once): a job whose worker was lost is sent again
+    # rather than failed, which nobody would see.
+    RESUME_WHEN_STALE = True
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    # The session signed off (results), or whose certificates were issued.
+    session = models.ForeignKey(AssessmentSession, on_delete=models.CASCADE, related_name="notice_jobs")
+    # The certificates issued (certificates): those whose PDFs one chunk kept.
+    certificate_ids = models.JSONField(_("certificates"), default=list, blank=True)
+
+    class Meta(BackgroundJob.Meta):
+        verbose_name = _("notice job")
+        verbose_name_plural = _("notice jobs")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.session}"
+
+
 class IssueFailure(models.Model):
     """A candidate whose certificate a job could not issue, and why. The job issues the others regardless, and
     its page lists these; issuing again tries them once more."""

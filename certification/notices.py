@@ -5,28 +5,64 @@ follow (``result_passed`` / ``result_failed``). The certificate: once its PDF is
 number and a link to the holder's certification page, where it is downloaded (``certificate_issued``). Each goes
 on every channel of academy.accounts.notifications: the site, email, SMS and the 公众号's template message.
 
+The notices owed are recorded as a NoticeJob in the transaction that makes them owed (the sign-off, the PDFs
+kept) and sent by a worker once it commits (receivers.py, tasks.py). With the broker down at that moment the job
+waits, and the sweep sends it once the broker is back (academy.jobs): nothing is lost.
+
 notify_once() logs each notice (kind ``session_result``, subject the application; kind ``certificate_issued``,
-subject the certificate), so a task run twice, or again after a crash, tells nobody twice. Absent candidates
+subject the certificate), so a job run twice, or again after a crash, tells nobody twice. Absent candidates
 have no result to tell. Users have no language of their own: notices are written in the site's default language.
-The tasks are queued on commit (receivers.py); if the broker was down then, running the task again by hand with
-the session's (or the certificates') ids sends what is missing and nothing twice.
 """
 import logging
+from collections import defaultdict
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from academy.accounts import messages
 from academy.accounts.notifications import notify_once
+from academy.jobs import job_announce, job_start
 
-from .models import Application, AssessmentSession, Certificate, CertificateStatus, Outcome
+from .models import Application, AssessmentSession, Certificate, CertificateStatus, NoticeJob, Outcome
 
 logger = logging.getLogger(__name__)
 
 RESULT_NOTICE = "session_result"
 CERTIFICATE_NOTICE = "certificate_issued"
+
+
+def session_results_owe(session: AssessmentSession) -> None:
+    """Inside the sign-off's transaction: the candidates are to be told their results once it commits."""
+    job_announce(NoticeJob.objects.create(kind=NoticeJob.Kind.RESULTS, session=session))
+
+
+def certificates_issued_owe(certificates: list[Certificate]) -> None:
+    """Inside the transaction that keeps their PDFs: the holders are to be told once it commits."""
+    by_session = defaultdict(list)
+    for certificate in sorted(certificates, key=lambda certificate: certificate.pk):
+        by_session[certificate.application.session_id].append(certificate.pk)
+    for session_id, certificate_ids in by_session.items():
+        job_announce(NoticeJob.objects.create(
+            kind=NoticeJob.Kind.CERTIFICATES, session_id=session_id, certificate_ids=certificate_ids,
+        ))
+
+
+def notice_job_run(*, job_id) -> int:
+    """Send the notices a job owes, unless another worker took the job (a message delivered twice). Returns
+    the number sent."""
+    if not job_start(NoticeJob, job_id, from_statuses=list(NoticeJob.WAITING)):
+        return 0
+    job = NoticeJob.objects.get(pk=job_id)
+    if job.kind == NoticeJob.Kind.RESULTS:
+        sent = session_results_notify(session_id=job.session_id)
+    else:
+        sent = certificates_issued_notify(certificate_ids=job.certificate_ids)
+    NoticeJob.objects.filter(pk=job_id).update(
+        status=NoticeJob.Status.DONE, total=sent, done=sent, finished_at=timezone.now(),
+    )
+    return sent
 
 
 def session_results_notify(*, session_id: int) -> int:

@@ -1,16 +1,14 @@
-"""What certification does when something it announced happens: a certificate issuing job, once started
-(certificates.py), is queued for a worker (tasks.py). With the broker unreachable the job waits, unqueued, for
-the sweep (academy.job_tasks.job_queue). A session signed off (scoring.py) has its candidates told their results
-by a task queued once the sign-off commits; certificates issued, their holders told the same way."""
-from django.db import transaction
+"""What certification does when a job of its own is ready (academy.jobs.job_ready): queue its task (tasks.py).
+A certificate issuing job once started (certificates.py), and the notices owed once a session is signed off or
+certificates are issued (notices.py). With the broker unreachable the job waits, unqueued, for the sweep
+(academy.job_tasks.job_queue)."""
 from django.dispatch import receiver
 
 from academy.job_tasks import job_queue
 from academy.jobs import job_ready
 
-from .models import AssessmentSession, Certificate, IssueJob
-from .signals import certificates_issued, session_signed_off
-from .tasks import issue_certificates, notify_certificates_issued, notify_session_results
+from .models import IssueJob, NoticeJob
+from .tasks import issue_certificates, send_notices
 
 
 @receiver(job_ready, sender=IssueJob, dispatch_uid="certification.queue_issue_job")
@@ -18,11 +16,6 @@ def queue_issue_job(sender, *, job_id: str, **kwargs) -> None:
     job_queue(issue_certificates, IssueJob, job_id)
 
 
-@receiver(session_signed_off, sender=AssessmentSession, dispatch_uid="certification.queue_result_notices")
-def queue_result_notices(sender, *, session_id: int, **kwargs) -> None:
-    transaction.on_commit(lambda: notify_session_results.delay(session_id), robust=True)
-
-
-@receiver(certificates_issued, sender=Certificate, dispatch_uid="certification.queue_certificate_notices")
-def queue_certificate_notices(sender, *, certificate_ids: list[int], **kwargs) -> None:
-    transaction.on_commit(lambda: notify_certificates_issued.delay(certificate_ids), robust=True)
+@receiver(job_ready, sender=NoticeJob, dispatch_uid="certification.queue_notice_job")
+def queue_notice_job(sender, *, job_id: str, **kwargs) -> None:
+    job_queue(send_notices, NoticeJob, job_id)

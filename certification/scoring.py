@@ -24,9 +24,9 @@ from .models import (
     ROLE_PART, AmendmentStatus, Application, AssessmentSession, AuditEntry, CertificateStatus, Outcome, Part,
     PartResult, Score, SessionStatus, StaffRole,
 )
+from .notices import session_results_owe
 from .permissions import can_manage_session
 from .rules import CRITICAL_ITEM_PASS_SHARE, level_rules
-from .signals import session_signed_off
 from .staffing import (
     assessment_day, candidates, institutions_of, is_conflicted, scorers_for, staff_with_institutions, staffing_problems,
 )
@@ -308,7 +308,7 @@ def _write_part_results(result: CandidateResult) -> None:
 @transaction.atomic
 def session_sign_off(*, session: AssessmentSession, user) -> list[CandidateResult]:
     """The chief assessor locks the results: every candidate is scored in full, or absent from all parts. Once
-    this commits, the candidates are told their results (session_signed_off, notices.py)."""
+    this commits, the candidates are told their results (notices.py)."""
     session = AssessmentSession.objects.select_for_update().get(pk=session.pk)
     if session.is_signed_off:
         raise ScoringRefused(_("The session is already signed off."))
@@ -344,7 +344,7 @@ def session_sign_off(*, session: AssessmentSession, user) -> list[CandidateResul
     session.signed_off_at = timezone.now()
     session.signed_off_by = user
     session.save(update_fields=["status", "signed_off_at", "signed_off_by"])
-    session_signed_off.send(sender=AssessmentSession, session_id=session.pk)
+    session_results_owe(session)
     return results
 
 

@@ -1,6 +1,6 @@
 """Background work of certification: issuing a signed-off session's certificates, and telling its candidates
-their results and the holders their certificates (notices.py; queued by receivers.py when a session is signed off
-and when certificates are issued; safe to run twice).
+their results and the holders their certificates (notices.py: a NoticeJob recorded when a session is signed off
+and when certificates are issued, queued by receivers.py; safe to run twice).
 
 The issuing tasks load the job by id and call certificates.py, where the work lives; receivers.py queues the
 first when a job is announced.
@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 from academy.job_tasks import JobTask
 
 from . import certificates, notices
-from .models import IssueJob
+from .models import IssueJob, NoticeJob
 
 RETRIED = (OperationalError, InterfaceError)
 
@@ -42,11 +42,6 @@ def issue_certificates_chunk(job_id: str, application_ids: list[int]) -> None:
     certificates.issue_job_run_chunk(job_id=job_id, application_ids=application_ids)
 
 
-@shared_task(autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True)
-def notify_session_results(session_id: int) -> int:
-    return notices.session_results_notify(session_id=session_id)
-
-
-@shared_task(autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True)
-def notify_certificates_issued(certificate_ids: list[int]) -> int:
-    return notices.certificates_issued_notify(certificate_ids=certificate_ids)
+@shared_task(base=JobTask, job_model=NoticeJob, autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True)
+def send_notices(job_id: str) -> int:
+    return notices.notice_job_run(job_id=job_id)

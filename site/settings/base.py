@@ -387,6 +387,7 @@ CELERY_TASK_TIME_LIMITS = {
     "analytics.tasks.delete_expired_exports": (10 * 60, 12 * 60),
     "certification.tasks.issue_certificates": (5 * 60, 6 * 60),  # plans the chunks
     "certification.tasks.issue_certificates_chunk": (10 * 60, 12 * 60),  # 50 PDFs
+    "certification.tasks.send_notices": (30 * 60, 32 * 60),  # a full session's results, each on every channel
     "courses.tasks.run_plan_assignment": (45 * 60, 50 * 60),  # a national plan: 600,000 directors
     "courses.tasks.assign_current_year_plans": (5 * 60, 6 * 60),  # records one job per plan
     "courses.tasks.run_video_transcode": (45 * 60, 50 * 60),  # two renditions and a poster of an hour's lecture

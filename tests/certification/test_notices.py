@@ -1,15 +1,21 @@
 """Candidates are told their result once their session is signed off (certification/notices.py): in the
 notification centre, by SMS and as the 公众号's template message, once."""
+import datetime
+
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from academy.accounts import messages
 from academy.accounts.models import Notification, SentReminder, WeChatMessageRecord
 from academy.accounts.sms import OutboxSMSBackend
 from academy.accounts.wechat.binding import wechat_bind
-from certification import scoring, tasks
+from academy.celery_app import app as celery_app
+from academy.jobs import jobs_sweep
+from certification import notices, scoring, tasks
 from certification.certificates import issue_job_run
-from certification.models import Certificate, CertificateStatus, IssueJob, Outcome
+from certification.models import Certificate, CertificateStatus, IssueJob, NoticeJob, Outcome
 from tests.accounts.wechat.conftest import wechat_settings
 from tests.certification.test_scoring import score_all
 from tests.factories import UserFactory, make_application
@@ -66,7 +72,7 @@ def test_a_candidate_who_bound_wechat_gets_the_result_as_a_template_message(
         with django_capture_on_commit_callbacks(execute=True):
             scoring.session_sign_off(session=scored.session, user=scored.chief)
         with django_capture_on_commit_callbacks(execute=True):
-            tasks.notify_session_results(scored.session.pk)  # a retry
+            notices.session_results_notify(session_id=scored.session.pk)  # run again
     session = scored.session
     assert [(sent["touser"], sent["template_id"]) for sent in wechat.sent] == [("o-official-a", "TPL-PASSED")]
     data = wechat.sent[0]["data"]
@@ -90,7 +96,8 @@ def test_a_retried_task_tells_nobody_twice(scored, sms_outbox, django_capture_on
         scoring.session_sign_off(session=scored.session, user=scored.chief)
     assert len(sms_outbox) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.notify_session_results(scored.session.pk) == 0
+        assert tasks.send_notices(str(NoticeJob.objects.get().pk)) == 0  # its message delivered twice
+        assert notices.session_results_notify(session_id=scored.session.pk) == 0  # the job retried
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(scoring.ScoringRefused):
         scoring.session_sign_off(session=scored.session, user=scored.chief)
     assert len(sms_outbox) == 2
@@ -100,7 +107,7 @@ def test_a_retried_task_tells_nobody_twice(scored, sms_outbox, django_capture_on
 
 def test_a_session_not_signed_off_tells_nobody(scored, sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.notify_session_results(scored.session.pk) == 0
+        assert notices.session_results_notify(session_id=scored.session.pk) == 0
     assert sms_outbox == [] and not Notification.objects.exists()
 
 
@@ -156,7 +163,7 @@ def test_a_holder_is_told_once_their_certificate_is_issued_with_its_pdf(
     assert certificate.number in notification.body and notification.url == reverse("certification:home")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.notify_certificates_issued([certificate.pk]) == 0  # a retried task
+        assert notices.certificates_issued_notify(certificate_ids=[certificate.pk]) == 0  # a retried job
         issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
     assert len(sms_outbox) == 1 and Notification.objects.count() == 1
 
@@ -168,5 +175,67 @@ def test_nobody_is_told_of_a_revoked_certificate(signed_off_session, sms_outbox,
     certificate = Certificate.objects.get(application=application)
     Certificate.objects.filter(pk=certificate.pk).update(status=CertificateStatus.REVOKED)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.notify_certificates_issued([certificate.pk]) == 0
+        assert notices.certificates_issued_notify(certificate_ids=[certificate.pk]) == 0
     assert sms_outbox == []
+
+
+# --- The broker down when the notices are owed ------------------------------------------------------------
+
+
+def broker_back_and_swept(django_capture_on_commit_callbacks) -> None:
+    """The broker answers again (here: tasks run in process) and the minute's sweep runs, later than
+    JOBS_RESEND_AFTER_SECONDS after the notices were owed."""
+    celery_app.conf.task_always_eager = True  # dead_broker restores it
+    later = timezone.now() + datetime.timedelta(seconds=django_settings.JOBS_RESEND_AFTER_SECONDS + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep(now=later)
+
+
+def test_with_the_broker_down_at_sign_off_the_results_are_sent_once_it_is_back(
+    scored, sms_outbox, dead_broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)  # nothing raised: the page answers
+    assert sms_outbox == []
+
+    broker_back_and_swept(django_capture_on_commit_callbacks)
+    assert [message.name for message in sms_to(scored.carer_a) + sms_to(scored.carer_b)] == [
+        "result_passed", "result_failed",
+    ]
+    broker_back_and_swept(django_capture_on_commit_callbacks)
+    assert len(sms_outbox) == 2
+    assert Notification.objects.filter(user__in=[scored.carer_a.user, scored.carer_b.user]).count() == 2
+
+
+def test_with_the_broker_down_when_certificates_are_issued_their_holders_are_told_once_it_is_back(
+    signed_off_session, sms_outbox, dead_broker, django_capture_on_commit_callbacks
+):
+    application = make_application(signed_off_session, name="陈静")
+    UserFactory(person=application.person, phone="13912340003")
+    OutboxSMSBackend.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_job_run(job_id=IssueJob.objects.create(session=signed_off_session, created_by=signed_off_session.created_by).pk)
+    assert Certificate.objects.get(application=application).pdf
+    assert sms_outbox == []
+
+    broker_back_and_swept(django_capture_on_commit_callbacks)
+    assert [(phone, message.name) for phone, message in OutboxSMSBackend.messages] == [
+        ("13912340003", "certificate_issued"),
+    ]
+    broker_back_and_swept(django_capture_on_commit_callbacks)
+    assert len(sms_outbox) == 1
+
+
+def test_a_notice_job_whose_worker_died_is_sent_again_not_failed(
+    scored, sms_outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    long_ago = timezone.now() - datetime.timedelta(seconds=django_settings.JOBS_STALE_AFTER_SECONDS + 1)
+    NoticeJob.objects.update(status=NoticeJob.Status.RUNNING, started_at=long_ago, last_alive_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep(queue_empty=True)
+    job = NoticeJob.objects.get()
+    assert (job.status, job.done, job.failure_message) == (NoticeJob.Status.DONE, 2, "")
+    assert len(sms_outbox) == 2
