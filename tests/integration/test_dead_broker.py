@@ -10,10 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from academy.accounts.models import Notification
 from academy.celery_app import app as celery_app
 from academy.organisation.models import Region, RosterImport
 from analytics.models import ExportJob
-from certification.models import Certificate, IssueJob
+from certification.models import Certificate, IssueJob, NoticeJob
 from courses.years import training_year
 from tests.factories import AssessmentCentreFactory, UserFactory, make_application, make_session
 from tests.factories.organisation import make_villages, roster_csv, roster_rows
@@ -59,6 +60,7 @@ def test_requests_made_while_the_broker_is_down_are_kept_and_carried_out_once_it
     rows = roster_rows(count=20, villages=villages)
     session = make_session(AssessmentCentreFactory())
     applications = [make_application(session, name=f"林{index:02d}") for index in range(3)]
+    holder = UserFactory(person=applications[0].person, phone="13912340009")  # told once the certificate is issued
     live_broker = celery_app.conf.broker_url
     celery_app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
     _forget_broker_connections()
@@ -105,3 +107,10 @@ def test_requests_made_while_the_broker_is_down_are_kept_and_carried_out_once_it
     # The upload holds ID numbers: deleted once the import is over (on commit, just after it ends).
     assert wait_for(lambda: not roster_import.file.storage.exists(upload), timeout=30)
     assert Certificate.objects.filter(application__in=applications).count() == len(applications)
+    # The holder is told by a notice job the worker runs (certification.tasks.send_notices), once.
+    assert wait_for(lambda: Notification.objects.filter(user=holder).exists(), timeout=60), worker.log_text()[-3000:]
+    assert wait_for(
+        lambda: not NoticeJob.objects.exclude(status=NoticeJob.Status.DONE).exists(), timeout=60
+    ), worker.log_text()[-3000:]
+    notification = Notification.objects.get(user=holder)  # one
+    assert Certificate.objects.get(application=applications[0]).number in notification.body
