@@ -686,14 +686,15 @@ class IssueJob(BackgroundJob):
 
 
 class NoticeJob(BackgroundJob):
-    """Notices owed (notices.py): a signed-off session's results to its candidates, or newly issued
-    certificates to their holders. Recorded in the transaction that signs the session off or keeps the PDFs,
+    """Notices owed (notices.py): a signed-off session's results to its candidates, a result amended since to
+    its candidate, or newly issued certificates to their holders. Recorded in the transaction that signs the session off or keeps the PDFs,
     so that the notices are owed whatever becomes of the broker: a job it never took is sent again by the sweep.
     ``total`` counts the notices sent."""
 
     class Kind(models.TextChoices):
         RESULTS = "results", _("Results of a session")
         CERTIFICATES = "certificates", _("Certificates issued")
+        AMENDED_RESULT = "amended", _("Amended result")
 
     # Run again, it tells only those not yet told (notify_once): a job whose worker was lost is sent again
     # rather than failed, which nobody would see.
@@ -704,6 +705,10 @@ class NoticeJob(BackgroundJob):
     session = models.ForeignKey(AssessmentSession, on_delete=models.CASCADE, related_name="notice_jobs")
     # The certificates issued (certificates): those whose PDFs one chunk kept.
     certificate_ids = models.JSONField(_("certificates"), default=list, blank=True)
+    # The amendment that changed a candidate's outcome after sign-off (amended result).
+    amendment = models.ForeignKey(
+        "AuditEntry", verbose_name=_("amendment"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta(BackgroundJob.Meta):
         verbose_name = _("notice job")

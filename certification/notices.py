@@ -25,7 +25,9 @@ from academy.accounts import messages
 from academy.accounts.notifications import notify_once
 from academy.jobs import job_announce, job_start
 
-from .models import Application, AssessmentSession, Certificate, CertificateStatus, NoticeJob, Outcome
+from .models import (
+    Application, AssessmentSession, AuditEntry, Certificate, CertificateStatus, NoticeJob, Outcome,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,14 @@ CERTIFICATE_NOTICE = "certificate_issued"
 def session_results_owe(session: AssessmentSession) -> None:
     """Inside the sign-off's transaction: the candidates are to be told their results once it commits."""
     job_announce(NoticeJob.objects.create(kind=NoticeJob.Kind.RESULTS, session=session))
+
+
+def amended_result_owe(amendment: AuditEntry) -> None:
+    """Inside the transaction of an amendment that changed a candidate's outcome (applied, or approved): they
+    are to be told their new result once it commits."""
+    job_announce(NoticeJob.objects.create(
+        kind=NoticeJob.Kind.AMENDED_RESULT, session_id=amendment.session_id, amendment=amendment,
+    ))
 
 
 def certificates_issued_owe(certificates: list[Certificate]) -> None:
@@ -57,6 +67,8 @@ def notice_job_run(*, job_id) -> int:
     job = NoticeJob.objects.get(pk=job_id)
     if job.kind == NoticeJob.Kind.RESULTS:
         sent = session_results_notify(session_id=job.session_id)
+    elif job.kind == NoticeJob.Kind.AMENDED_RESULT:
+        sent = amended_result_notify(amendment_id=job.amendment_id)
     else:
         sent = certificates_issued_notify(certificate_ids=job.certificate_ids)
     NoticeJob.objects.filter(pk=job_id).update(
@@ -90,16 +102,45 @@ def session_results_notify(*, session_id: int) -> int:
     return sent
 
 
-def _result_message(session: AssessmentSession, application: Application):
+def amended_result_notify(*, amendment_id: int) -> int:
+    """Tell the candidate whose outcome an amendment changed their new result, unless they were told already.
+    Returns the number of notices sent (0 or 1)."""
+    amendment = AuditEntry.objects.select_related("session__centre").get(pk=amendment_id)
+    application = (
+        Application.objects.filter(
+            pk=amendment.application_id, outcome__in=(Outcome.PASSED, Outcome.FAILED), person__user__is_active=True,
+        )
+        .select_related("person__user")
+        .first()
+    )
+    if application is None:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body, sms = _result_message(amendment.session, application, amended=True)
+        return int(notify_once(
+            user=application.person.user, kind=RESULT_NOTICE, subject=f"amendment:{amendment.pk}", title=title,
+            body=body, url=application.get_absolute_url(), sms=sms,
+        ))
+
+
+def _result_message(session: AssessmentSession, application: Application, *, amended: bool = False):
+    """The notice of a candidate's result: its title, its text and its text message. An amended result says so
+    in its title; the text message is the same (the gateway sends only the templates it has approved)."""
     parameters = {"session": session.title, "level": session.get_level_display(), "centre": session.centre.name}
     if application.outcome == Outcome.PASSED:
-        title = gettext("Your result in %(session)s: passed") % parameters
+        if amended:
+            title = gettext("Your amended result in %(session)s: passed") % parameters
+        else:
+            title = gettext("Your result in %(session)s: passed") % parameters
         body = gettext(
             "You passed %(level)s in %(session)s (%(centre)s). Your certificate will follow."
         ) % parameters
         sms = messages.RESULT_PASSED.bind(**parameters)
     else:
-        title = gettext("Your result in %(session)s: not passed") % parameters
+        if amended:
+            title = gettext("Your amended result in %(session)s: not passed") % parameters
+        else:
+            title = gettext("Your result in %(session)s: not passed") % parameters
         body = gettext(
             "You did not pass %(level)s in %(session)s (%(centre)s). Your application shows the result of each part."
         ) % parameters

@@ -24,7 +24,7 @@ from .models import (
     ROLE_PART, AmendmentStatus, Application, AssessmentSession, AuditEntry, CertificateStatus, Outcome, Part,
     PartResult, Score, SessionStatus, StaffRole,
 )
-from .notices import session_results_owe
+from .notices import amended_result_owe, session_results_owe
 from .permissions import can_manage_session
 from .rules import CRITICAL_ITEM_PASS_SHARE, level_rules
 from .staffing import (
@@ -365,7 +365,8 @@ def _part_result_set(result: PartResult, score: Decimal) -> None:
 def result_amend(*, application: Application, part: str, score, user, reason: str) -> AuditEntry:
     """The chief assessor corrects a part's score after sign-off. The audit log keeps who, when, why, and
     the part and the outcome before and after. A correction that turns a fail into a pass waits for an
-    organiser's approval (amendment_decide) and changes nothing until then."""
+    organiser's approval (amendment_decide) and changes nothing until then. A changed outcome is told to the
+    candidate once it takes effect (notices.py)."""
     session = AssessmentSession.objects.select_for_update().get(pk=application.session_id)
     if not session.is_signed_off:
         raise ScoringRefused(_("Before sign-off, scores are changed by the assessors themselves."))
@@ -408,6 +409,8 @@ def result_amend(*, application: Application, part: str, score, user, reason: st
         action=AuditAction.RESULT_AMENDED, actor=user, target=application, region_code=session.centre.region_id,
         detail={"part": part, "before": before, "after": after, "reason": entry.reason, "status": status},
     )
+    if status == AmendmentStatus.APPLIED and before["outcome"] != outcome:
+        amended_result_owe(entry)
     return entry
 
 
@@ -428,6 +431,7 @@ def amendment_decide(*, entry: AuditEntry, user, approve: bool, reason: str = ""
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ScoringRefused(_("Give the reason for rejecting the amendment."))
+    outcome_before = application.outcome
     if approve:
         # Nothing else changed the results meanwhile: a pending amendment holds off every other.
         result = application.part_results.get(part=entry.part, carried_from__isnull=True)
@@ -438,6 +442,8 @@ def amendment_decide(*, entry: AuditEntry, user, approve: bool, reason: str = ""
     entry.status = AmendmentStatus.APPROVED if approve else AmendmentStatus.REJECTED
     entry.decided_by, entry.decided_at, entry.decision_reason = user, timezone.now(), reason
     entry.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    if application.outcome != outcome_before:
+        amended_result_owe(entry)
     audit_record(
         action=AuditAction.AMENDMENT_APPROVED if approve else AuditAction.AMENDMENT_REJECTED, actor=user,
         target=application, region_code=entry.session.centre.region_id,

@@ -15,7 +15,7 @@ from academy.celery_app import app as celery_app
 from academy.jobs import jobs_sweep
 from certification import notices, scoring, tasks
 from certification.certificates import issue_job_run
-from certification.models import Certificate, CertificateStatus, IssueJob, NoticeJob, Outcome
+from certification.models import Certificate, CertificateStatus, IssueJob, NoticeJob, Outcome, Part
 from tests.accounts.wechat.conftest import wechat_settings
 from tests.certification.test_scoring import score_all
 from tests.factories import UserFactory, make_application
@@ -239,3 +239,59 @@ def test_a_notice_job_whose_worker_died_is_sent_again_not_failed(
     job = NoticeJob.objects.get()
     assert (job.status, job.done, job.failure_message) == (NoticeJob.Status.DONE, 2, "")
     assert len(sms_outbox) == 2
+
+
+# --- A result amended after sign-off ---------------------------------------------------------------------
+
+
+def signed_off_and_told(scored, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.session_sign_off(session=scored.session, user=scored.chief)
+    assert [message.name for message in sms_to(scored.carer_a) + sms_to(scored.carer_b)] == [
+        "result_passed", "result_failed",
+    ]
+
+
+def test_a_fail_amended_to_a_pass_is_told_to_the_candidate_once_the_organiser_approves(
+    scored, province_admin, sms_outbox, django_capture_on_commit_callbacks
+):
+    signed_off_and_told(scored, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = scoring.result_amend(
+            application=scored.candidate_b, part=Part.THEORY, score=80, user=scored.chief, reason="漏计一题",
+        )
+    assert [message.name for message in sms_to(scored.carer_b)] == ["result_failed"]  # waits for the approval
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.amendment_decide(entry=entry, user=province_admin, approve=True)
+    assert [message.name for message in sms_to(scored.carer_b)] == ["result_failed", "result_passed"]
+    told = Notification.objects.filter(user=scored.carer_b.user).order_by("-pk").first()
+    assert told.title == f"Your amended result in {scored.session.title}: passed"
+    assert "certificate will follow" in told.body and told.url == scored.candidate_b.get_absolute_url()
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep(queue_empty=True)  # nothing owed twice
+    assert Notification.objects.filter(user=scored.carer_b.user).count() == 2
+
+
+def test_a_pass_amended_to_a_fail_is_told_to_the_candidate(scored, sms_outbox, django_capture_on_commit_callbacks):
+    signed_off_and_told(scored, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.result_amend(
+            application=scored.candidate_a, part=Part.THEORY, score=40, user=scored.chief, reason="多计两题",
+        )
+    assert [message.name for message in sms_to(scored.carer_a)] == ["result_passed", "result_failed"]
+    told = Notification.objects.filter(user=scored.carer_a.user).order_by("-pk").first()
+    assert told.title == f"Your amended result in {scored.session.title}: not passed"
+
+
+def test_an_amendment_that_leaves_the_outcome_or_is_rejected_tells_nobody(
+    scored, province_admin, sms_outbox, django_capture_on_commit_callbacks
+):
+    signed_off_and_told(scored, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.result_amend(application=scored.candidate_a, part=Part.THEORY, score=62, user=scored.chief, reason="复核")
+        entry = scoring.result_amend(
+            application=scored.candidate_b, part=Part.THEORY, score=80, user=scored.chief, reason="复核",
+        )
+        scoring.amendment_decide(entry=entry, user=province_admin, approve=False, reason="试卷原件为50分")
+    assert len(sms_outbox) == 2 and Notification.objects.count() == 2
