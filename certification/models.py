@@ -687,9 +687,9 @@ class IssueJob(BackgroundJob):
 
 class NoticeJob(BackgroundJob):
     """Notices owed (notices.py): a signed-off session's results to its candidates, a result amended since to
-    its candidate, or newly issued certificates to their holders. Recorded in the transaction that signs the session off or keeps the PDFs,
-    so that the notices are owed whatever becomes of the broker: a job it never took is sent again by the sweep.
-    ``total`` counts the notices sent."""
+    its candidate, or newly issued certificates to their holders. Recorded in the transaction that makes them owed
+    (the sign-off, the amendment, the PDFs kept), so that they are owed whatever becomes of the broker: a job it
+    never took is sent again by the sweep. ``total`` counts the notices sent."""
 
     class Kind(models.TextChoices):
         RESULTS = "results", _("Results of a session")

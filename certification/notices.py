@@ -5,13 +5,15 @@ follow (``result_passed`` / ``result_failed``). The certificate: once its PDF is
 number and a link to the holder's certification page, where it is downloaded (``certificate_issued``). Each goes
 on every channel of academy.accounts.notifications: the site, email, SMS and the 公众号's template message.
 
-The notices owed are recorded as a NoticeJob in the transaction that makes them owed (the sign-off, the PDFs
-kept) and sent by a worker once it commits (receivers.py, tasks.py). With the broker down at that moment the job
-waits, and the sweep sends it once the broker is back (academy.jobs): nothing is lost.
+The notices owed are recorded as a NoticeJob in the transaction that makes them owed (the sign-off, an
+amendment that changes an outcome, the PDFs kept) and sent by a worker once it commits (receivers.py, tasks.py).
+With the broker down at that moment the job waits, and the sweep sends it once the broker is back (academy.jobs):
+nothing is lost.
 
-notify_once() logs each notice (kind ``session_result``, subject the application; kind ``certificate_issued``,
-subject the certificate), so a job run twice, or again after a crash, tells nobody twice. Absent candidates
-have no result to tell. Users have no language of their own: notices are written in the site's default language.
+notify_once() logs each notice (kind ``session_result``, subject the application, or the amendment for an
+amended result; kind ``certificate_issued``, subject the certificate), so a job run twice, or again after a
+crash, tells nobody twice. Absent candidates have no result to tell. Users have no language of their own: notices
+are written in the site's default language.
 """
 import logging
 from collections import defaultdict
@@ -83,21 +85,10 @@ def session_results_notify(*, session_id: int) -> int:
     session = AssessmentSession.objects.select_related("centre").get(pk=session_id)
     if not session.is_signed_off:
         return 0
-    applications = (
-        Application.objects.filter(
-            session=session, outcome__in=(Outcome.PASSED, Outcome.FAILED), person__user__is_active=True,
-        )
-        .select_related("person__user")
-        .order_by("pk")
+    sent = sum(
+        _result_tell(session, application, subject=f"application:{application.pk}")
+        for application in _results_to_tell(Application.objects.filter(session=session))
     )
-    sent = 0
-    with translation.override(settings.LANGUAGE_CODE):
-        for application in applications:
-            title, body, sms = _result_message(session, application)
-            sent += notify_once(
-                user=application.person.user, kind=RESULT_NOTICE, subject=f"application:{application.pk}", title=title,
-                body=body, url=application.get_absolute_url(), sms=sms,
-            )
     logger.info("Sent %d result notices of session %s", sent, session.pk)
     return sent
 
@@ -106,21 +97,31 @@ def amended_result_notify(*, amendment_id: int) -> int:
     """Tell the candidate whose outcome an amendment changed their new result, unless they were told already.
     Returns the number of notices sent (0 or 1)."""
     amendment = AuditEntry.objects.select_related("session__centre").get(pk=amendment_id)
-    application = (
-        Application.objects.filter(
-            pk=amendment.application_id, outcome__in=(Outcome.PASSED, Outcome.FAILED), person__user__is_active=True,
-        )
-        .select_related("person__user")
-        .first()
+    return sum(
+        _result_tell(amendment.session, application, subject=f"amendment:{amendment.pk}", amended=True)
+        for application in _results_to_tell(Application.objects.filter(pk=amendment.application_id))
     )
-    if application is None:
-        return 0
+
+
+def _results_to_tell(applications):
+    """Those of ``applications`` with a result to tell (absent candidates have none) and an account to tell it to."""
+    return (
+        applications.filter(outcome__in=(Outcome.PASSED, Outcome.FAILED), person__user__is_active=True)
+        .select_related("person__user")
+        .order_by("pk")
+    )
+
+
+def _result_tell(
+    session: AssessmentSession, application: Application, *, subject: str, amended: bool = False,
+) -> bool:
+    """One candidate's result, once per ``subject``, in the site's language."""
     with translation.override(settings.LANGUAGE_CODE):
-        title, body, sms = _result_message(amendment.session, application, amended=True)
-        return int(notify_once(
-            user=application.person.user, kind=RESULT_NOTICE, subject=f"amendment:{amendment.pk}", title=title,
-            body=body, url=application.get_absolute_url(), sms=sms,
-        ))
+        title, body, sms = _result_message(session, application, amended=amended)
+        return notify_once(
+            user=application.person.user, kind=RESULT_NOTICE, subject=subject, title=title, body=body,
+            url=application.get_absolute_url(), sms=sms,
+        )
 
 
 def _result_message(session: AssessmentSession, application: Application, *, amended: bool = False):

@@ -42,6 +42,8 @@ def issue_certificates_chunk(job_id: str, application_ids: list[int]) -> None:
     certificates.issue_job_run_chunk(job_id=job_id, application_ids=application_ids)
 
 
-@shared_task(base=JobTask, job_model=NoticeJob, autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True)
+@shared_task(
+    base=JobTask, job_model=NoticeJob, autoretry_for=RETRIED, max_retries=3, retry_backoff=60, retry_jitter=True,
+)
 def send_notices(job_id: str) -> int:
     return notices.notice_job_run(job_id=job_id)
